@@ -1,0 +1,96 @@
+"""The shared persona world: two companies, an admin and a traveller of Acme, and an
+admin of Globex (the "other company" every isolation test needs)."""
+
+from __future__ import annotations
+
+import pytest
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def company(db):
+    from travelportal.companies.models import Company
+
+    return Company.objects.create(name="Acme", slug="acme", scim_enabled=True)
+
+
+@pytest.fixture
+def other_company(db):
+    from travelportal.companies.models import Company
+
+    return Company.objects.create(name="Globex", slug="globex", scim_enabled=True)
+
+
+@pytest.fixture
+def admin_user(company):
+    from travelportal.companies.models import User
+
+    return User.objects.create_user(
+        "alice@acme.example",
+        PASSWORD,
+        company=company,
+        role=User.Role.ADMIN,
+        given_name="Alice",
+        family_name="Admin",
+        work_email="alice@acme.example",
+    )
+
+
+@pytest.fixture
+def traveller(company):
+    from travelportal.companies.models import User
+
+    return User.objects.create_user(
+        "tom@acme.example",
+        PASSWORD,
+        company=company,
+        role=User.Role.TRAVELLER,
+        given_name="Tom",
+        family_name="Traveller",
+        work_email="tom@acme.example",
+    )
+
+
+@pytest.fixture
+def other_admin(other_company):
+    from travelportal.companies.models import User
+
+    return User.objects.create_user(
+        "olga@globex.example",
+        PASSWORD,
+        company=other_company,
+        role=User.Role.ADMIN,
+        given_name="Olga",
+        family_name="Other",
+        work_email="olga@globex.example",
+    )
+
+
+@pytest.fixture
+def staff_user(db):
+    from travelportal.companies.models import User
+
+    return User.objects.create_user("support@travelportal.example", PASSWORD, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def scim_token(company):
+    """A secret SCIM token of Acme with every SCIM scope (the plain value)."""
+    from travelportal.tokens.services import issue_secret_token
+
+    _, raw = issue_secret_token(company=company, name="tests")
+    return raw
+
+
+@pytest.fixture
+def other_scim_token(other_company):
+    from travelportal.tokens.services import issue_secret_token
+
+    _, raw = issue_secret_token(company=other_company, name="tests")
+    return raw

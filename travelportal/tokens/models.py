@@ -1,0 +1,107 @@
+"""API credentials, each belonging to a company rather than to a person.
+
+django-oauth-toolkit's access and refresh tokens are swapped (before the first
+migration, the only time that is possible) for subclasses that carry ``company``; the
+``user`` who authorized the token is kept for the record but is ``SET_NULL`` instead of
+``CASCADE``, and nothing checks that person's status when the token is used. So a
+company's SCIM connection keeps working after the admin who authorized it leaves or is
+deactivated by SCIM.
+
+Secret tokens (for identity providers without the gallery OAuth flow, and for
+``issue_scim_token``) are stored only as a SHA-256 hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from oauth2_provider.models import AbstractAccessToken, AbstractRefreshToken
+
+from travelportal.companies.models import Company
+
+SCIM_SCOPES = ("scim:read", "scim:write", "scim:delete")
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class AccessToken(AbstractAccessToken):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        blank=True,
+        null=True,
+        related_name="authorized_access_tokens",
+        verbose_name="authorized by",
+    )
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="oauth_access_tokens")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(AbstractAccessToken.Meta):
+        swappable = "OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL"
+
+
+class RefreshToken(AbstractRefreshToken):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        blank=True,
+        null=True,
+        related_name="authorized_refresh_tokens",
+        verbose_name="authorized by",
+    )
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="oauth_refresh_tokens")
+
+    class Meta(AbstractRefreshToken.Meta):
+        swappable = "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL"
+
+
+class SecretTokenQuerySet(models.QuerySet):
+    def for_company(self, company: Company) -> SecretTokenQuerySet:
+        return self.filter(company=company)
+
+    def usable(self) -> SecretTokenQuerySet:
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class SecretToken(models.Model):
+    """A long-lived bearer token for a company's SCIM API; only its hash is stored."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="secret_tokens")
+    name = models.CharField(max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters of the token, shown in lists so admins can tell tokens apart.
+    prefix = models.CharField(max_length=16, editable=False)
+    scope = models.CharField(max_length=100, default=" ".join(SCIM_SCOPES))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SecretTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def scopes(self) -> set[str]:
+        return set(self.scope.split())
+
+    @property
+    def is_usable(self) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > timezone.now()

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("travelportal.accounts.urls")),
+    path("oauth2/", include("travelportal.tokens.urls")),
+    path("scim/v2/", include("scim.urls")),
+    path("company/", include("travelportal.companysettings.urls")),
+    path("", include("approvals.urls")),
+]
