@@ -13,6 +13,17 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _static_files_without_manifest(settings):
+    # Tests run with DEBUG off, where {% static %} needs collectstatic's manifest; tests do
+    # not run collectstatic, so they resolve static URLs plainly. The manifest storage and
+    # WhiteNoise serving are checked in tests/companysettings/test_static_files.py.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def company(db):
     from travelportal.companies.models import Company

@@ -152,6 +152,12 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
+# userNames compare case-insensitively, so attempts on "ALICE@…" and "alice@…" count together.
+AXES_USERNAME_CALLABLE = "travelportal.accounts.throttling.get_axes_username"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# Axes otherwise prints a banner on stdout at start, which would corrupt the output of
+# commands that print a single value (issue_scim_token).
+AXES_VERBOSE = False
 
 # --- OAuth 2.0 authorization server (django-oauth-toolkit) ------------------------------
 # Tokens are swapped for models that belong to a company (travelportal.tokens), so a
@@ -175,6 +181,13 @@ OAUTH2_PROVIDER = {
     "ROTATE_REFRESH_TOKEN": True,
     "PKCE_REQUIRED": False,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
+    # Tokens take the company of the admin who authorized them (travelportal.tokens).
+    "OAUTH2_VALIDATOR_CLASS": "travelportal.tokens.oauth2_validators.CompanyOAuth2Validator",
+    "ACCESS_TOKEN_ADMIN_CLASS": "travelportal.tokens.admin.CompanyAccessTokenAdmin",
+    "REFRESH_TOKEN_ADMIN_CLASS": "travelportal.tokens.admin.CompanyRefreshTokenAdmin",
+    # Tokens stay in plain text at rest (only their SHA-256 is looked up): the refresh
+    # grace period must hand back the previously issued pair, which hashing would lose.
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": False,
 }
 
 # --- Celery ----------------------------------------------------------------------------
@@ -190,11 +203,30 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Outbox rows no task took (broker down when the SCIM write committed, worker died).
+    "approvals-sweep-chain-changes": {"task": "approvals.sweep_chain_changes", "schedule": 60.0},
+    # Full recompute of every company's automatic approval processes: repairs drift.
+    "approvals-repair-all-chains": {"task": "approvals.repair_all_chains", "schedule": 3600.0},
+}
+# How long a rebuild of approval chains waits for more people changes before it runs.
+APPROVALS_COALESCE_SECONDS = float(env_int("APPROVALS_COALESCE_MS", 2000)) / 1000
 
 # --- SCIM (django-scim2) ---------------------------------------------------------------
 SCIM_MAX_PAGE_SIZE = 200
 SCIM_MAX_BODY_BYTES = 1024 * 1024
+SCIM_SERVICE_PROVIDER = {
+    "USER_ADAPTER": "scim.adapters.ScimUser",
+    "USER_FILTER_PARSER": "scim.filters.UserFilter",
+    "SERVICE_PROVIDER_CONFIG_MODEL": "scim.views.ServiceProviderConfig",
+    "BASE_LOCATION_GETTER": "scim.adapters.base_location",
+    "AUTH_CHECK_MIDDLEWARE": "scim.authentication.ScimAuthMiddleware",
+    "SCHEMAS_GETTER": "scim.schemas.schema_documents",
+    # Unused (BASE_LOCATION_GETTER builds URLs) but django-scim2 requires them set.
+    "NETLOC": "localhost",
+    "AUTHENTICATION_SCHEMES": [{"type": "oauthbearertoken", "name": "OAuth Bearer Token"}],
+    "WWW_AUTHENTICATE_HEADER": 'Bearer realm="scim"',
+}
 
 LOGGING = {
     "version": 1,

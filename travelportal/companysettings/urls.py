@@ -1,3 +1,34 @@
+"""Company Settings, mounted at /company/. The SCIM page path is the tutorial's
+/company/integrations/scim, reachable with and without the trailing slash."""
+
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path, re_path
+
+from travelportal.companysettings.views import activity, catalogue, people, scim
+
+app_name = "companysettings"
+
+urlpatterns = [
+    path("", scim.landing, name="landing"),
+    re_path(r"^integrations/scim/?$", scim.scim_settings, name="scim"),
+    path("integrations/scim/enable", scim.scim_enable, name="scim-enable"),
+    path("integrations/scim/disable", scim.scim_disable, name="scim-disable"),
+    path("integrations/scim/tokens", scim.token_create, name="token-create"),
+    path("integrations/scim/tokens/<int:pk>/revoke", scim.token_revoke, name="token-revoke"),
+    path("integrations/scim/connection/disconnect", scim.connection_disconnect, name="connection-disconnect"),
+    path("integrations/scim/approvals", scim.approvals_save, name="approvals-save"),
+    path("people/", people.people_list, name="people"),
+    path("people/<uuid:pk>/", people.person_detail, name="person"),
+    path("people/<uuid:pk>/edit/", people.person_edit, name="person-edit"),
+    path("provisioning-activity/", activity.provisioning_activity, name="activity"),
+]
+
+for kind in catalogue.KINDS:
+    urlpatterns += [
+        path(f"{kind}/", catalogue.catalogue_list, {"kind": kind}, name=f"{kind}"),
+        path(f"{kind}/new/", catalogue.catalogue_create, {"kind": kind}, name=f"{kind}-create"),
+        path(f"{kind}/<int:pk>/edit/", catalogue.catalogue_edit, {"kind": kind}, name=f"{kind}-edit"),
+        path(f"{kind}/<int:pk>/archive", catalogue.catalogue_archive, {"kind": kind}, name=f"{kind}-archive"),
+        path(f"{kind}/<int:pk>/restore", catalogue.catalogue_restore, {"kind": kind}, name=f"{kind}-restore"),
+    ]

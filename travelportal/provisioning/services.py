@@ -27,3 +27,52 @@ def record_event(
         user_name=user.username if user else "",
         status=status,
     )
+
+
+SECRET_KEYS = ("password", "authorization", "token", "secret")
+
+
+def strip_secrets(body: object) -> object:
+    """A copy of a request body without anything secret (passwords, tokens)."""
+    if isinstance(body, dict):
+        return {
+            key: ("[removed]" if any(s in str(key).lower() for s in SECRET_KEYS) else strip_secrets(value))
+            for key, value in body.items()
+        }
+    if isinstance(body, list):
+        return [strip_secrets(item) for item in body]
+    return body
+
+
+def record_scim_request(
+    *,
+    company: Company | int,
+    operation: str,
+    method: str,
+    path: str,
+    status: int,
+    user_id: object = None,
+    user_name: str = "",
+    duration_ms: int | None = None,
+    scim_type: str = "",
+    detail: str = "",
+    request_body: object = None,
+) -> ProvisioningLogEntry:
+    """Record one SCIM request: a single INSERT, no reads (it runs on every request).
+
+    The body is stored without secrets; ``user_id`` is the id of the person touched."""
+    company_id = company if isinstance(company, int) else company.pk
+    return ProvisioningLogEntry.objects.create(
+        company_id=company_id,
+        created_at=timezone.now(),
+        operation=operation,
+        method=method,
+        path=path[:500],
+        status=status,
+        user_id=user_id,
+        user_name=(user_name or "")[:254],
+        duration_ms=duration_ms,
+        scim_type=(scim_type or "")[:50],
+        detail=detail or "",
+        request_body=strip_secrets(request_body) if request_body is not None else None,
+    )

@@ -1,0 +1,69 @@
+# The two commands of the README's Quick start: `make run` and `make test`.
+# Everything else here is a step they share.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# Reinstalled only when requirements.txt is newer than the last install.
+INSTALLED := $(VENV)/.requirements-installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+# The embedded default: SQLite and in-process tasks, with development settings.
+DEV_ENV := DEBUG=1
+
+.DEFAULT_GOAL := help
+.PHONY: help run test install lint migrations-check pytest browser seed
+
+help:
+	@echo "make run   - set up, migrate, seed the demo company and start the portal on http://$(HOST):$(PORT)/"
+	@echo "make test  - set up and run the linters, the migrations check and the whole test suite"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(INSTALLED)
+
+seed: $(INSTALLED)
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py seed_demo
+	$(DEV_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+
+run: seed
+	@echo
+	@echo "  Travel portal:   http://$(HOST):$(PORT)/"
+	@echo "  Admin login:     admin@demo.example / demo-admin-pass   (company: demo)"
+	@echo "  SCIM base URL:   http://$(HOST):$(PORT)/scim/v2/"
+	@echo "  Support admin:   http://$(HOST):$(PORT)/admin/   (create a staff login with: $(DEV_ENV) $(PY) manage.py createsuperuser)"
+	@echo
+	$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+# Browser tests drive Debian's Chromium. Install it when it is missing and apt can be
+# used (as root); otherwise those tests skip, saying why.
+browser:
+	@if [ -x /usr/bin/chromium ]; then \
+		echo "Chromium: /usr/bin/chromium"; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } || \
+		echo "Could not install chromium; browser tests will skip."; \
+	else \
+		echo "No /usr/bin/chromium and not root: browser tests will skip."; \
+	fi
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+migrations-check: $(INSTALLED)
+	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+pytest: $(INSTALLED)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test: $(INSTALLED) browser lint migrations-check pytest

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from approvals.services import repair_approval_processes
+from travelportal.companies.models import Company
+
+
+class Command(BaseCommand):
+    help = "Recompute the automatic approval processes of one company (by slug), or of all with --all."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("slug", nargs="?", help="The company's slug.")
+        parser.add_argument("--all", action="store_true", help="Every company.")
+
+    def handle(self, *args, slug: str | None = None, all: bool = False, **options) -> None:
+        if bool(slug) == all:
+            raise CommandError("Name one company's slug, or pass --all.")
+        companies = Company.objects.order_by("slug") if all else Company.objects.filter(slug=slug)
+        if not all and not companies.exists():
+            raise CommandError(f"No company has the slug {slug!r}.")
+        for company in companies:
+            result = repair_approval_processes(company=company)
+            self.stdout.write(
+                f"{company.slug}: {len(result.created)} created, {len(result.updated)} updated, "
+                f"{len(result.deleted)} deleted, {result.trips_reassigned} pending trip(s) moved, "
+                f"{result.cycles_reported} cycle(s) reported"
+            )

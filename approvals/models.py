@@ -1,0 +1,219 @@
+"""Approval processes, trips that need approval, and the outbox that keeps automatic
+processes in step with provisioning.
+
+A process has ordered steps, each with one or more approvers; its requesters are the
+people whose trips it approves. Automatic processes belong to one manager (``owner``) and
+are maintained only by ``approvals.services``; manual and default processes are edited by
+company admins and never touched by automation.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from travelportal.companies.models import Company
+
+
+class ApprovalProcessQuerySet(models.QuerySet):
+    def for_company(self, company: Company) -> ApprovalProcessQuerySet:
+        return self.filter(company=company)
+
+    def automatic(self) -> ApprovalProcessQuerySet:
+        return self.filter(kind=ApprovalProcess.Kind.AUTOMATIC)
+
+
+class ApprovalProcess(models.Model):
+    class Kind(models.TextChoices):
+        MANUAL = "manual", "Manual"
+        AUTOMATIC = "automatic", "Automatic"
+        DEFAULT = "default", "Company default"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.MANUAL)
+    name = models.CharField(max_length=200)
+    # Automatic processes only: the manager whose direct reports are the requesters.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    requesters = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="approval_processes")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ApprovalProcessQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "approval processes"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "owner"], condition=Q(kind="automatic"), name="approvalprocess_one_auto_per_owner"
+            ),
+            models.UniqueConstraint(
+                fields=["company"], condition=Q(kind="default"), name="approvalprocess_one_default_per_company"
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="automatic") & Q(owner__isnull=False)) | (~Q(kind="automatic") & Q(owner__isnull=True)),
+                name="approvalprocess_owner_iff_automatic",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["manual", "automatic", "default"]), name="approvalprocess_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_automatic(self) -> bool:
+        return self.kind == self.Kind.AUTOMATIC
+
+
+class ApprovalStep(models.Model):
+    process = models.ForeignKey(ApprovalProcess, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    approvers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    # True when no active manager was left for this step, so the company admins approve.
+    fallback_to_admins = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["process", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["process", "position"], name="approvalstep_unique_position"),
+            models.CheckConstraint(condition=Q(position__gte=1), name="approvalstep_position_from_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.process} · step {self.position}"
+
+
+class TripQuerySet(models.QuerySet):
+    def for_company(self, company: Company) -> TripQuerySet:
+        return self.filter(company=company)
+
+    def pending(self) -> TripQuerySet:
+        return self.filter(status=Trip.Status.PENDING)
+
+
+class Trip(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    class Cabin(models.TextChoices):
+        ECONOMY = "economy", "Economy"
+        PREMIUM_ECONOMY = "premium_economy", "Premium economy"
+        BUSINESS = "business", "Business"
+        FIRST = "first", "First"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    traveller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="trips")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    destination = models.CharField(max_length=200)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    purpose = models.TextField()
+    estimated_cost = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    flight_cabin = models.CharField(max_length=20, choices=Cabin.choices, blank=True)
+    hotel_price_per_night = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    in_policy = models.BooleanField(default=True)
+    # Why the trip is out of policy, one human-readable reason per rule it breaks.
+    policy_notes = models.JSONField(default=list, blank=True)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    process = models.ForeignKey(ApprovalProcess, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # 1-based position in the process while pending; 0 once decided or when none applied.
+    current_step = models.PositiveSmallIntegerField(default=0)
+    # Who may decide now: the current step's active approvers (materialised so the queue
+    # is one indexed join and reassignment is an explicit, notified change).
+    current_approvers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="trips_to_approve")
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TripQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["company", "status"], name="trip_company_status_idx"),
+            models.Index(fields=["traveller", "-created_at"], name="trip_traveller_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="trip_dates_ordered"),
+            models.CheckConstraint(condition=Q(estimated_cost__gte=0), name="trip_cost_not_negative"),
+            models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="trip_currency_iso"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "declined"]), name="trip_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", current_step__gte=1) | (~Q(status="pending") & Q(current_step=0)),
+                name="trip_step_matches_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.destination} ({self.start_date:%Y-%m-%d})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class TripEvent(models.Model):
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        AUTO_APPROVED = "auto_approved", "Approved without approval"
+        STEP_APPROVED = "step_approved", "Step approved"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+        REASSIGNED = "reassigned", "Moved to new approvers"
+
+    trip = models.ForeignKey(Trip, on_delete=models.CASCADE, related_name="events")
+    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    step = models.PositiveSmallIntegerField(default=0)
+    comment = models.TextField(blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.trip_id}"
+
+
+class PendingChainChange(models.Model):
+    """Outbox: a person whose change may alter automatic processes, written in the same
+    transaction as the change, so a change is never lost even if the broker is down.
+    ``user_id`` NULL asks for a full rebuild of the company (settings changed)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    # Not a foreign key: the outbox must accept any id the sender names, even of a row
+    # that is gone by the time the rebuild runs.
+    user_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "id"], name="chainchange_company_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.company_id}: {self.user_id or 'everyone'}"
+
+
+class ScheduledRebuild(models.Model):
+    """At most one queued rebuild task per company: the row exists from the moment a task is
+    enqueued until that task starts, and while it exists nobody enqueues another one. This
+    is what coalesces an initial sync of thousands of people into a handful of rebuilds."""
+
+    company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="+")
+    scheduled_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.company_id} at {self.scheduled_at:%H:%M:%S}"

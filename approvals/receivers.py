@@ -1,0 +1,10 @@
+"""Receivers of the people domain's signals (connected in ApprovalsConfig.ready())."""
+
+from __future__ import annotations
+
+from approvals.services import record_people_changes
+
+
+def people_changed(sender, *, company_id: int, user_ids, **kwargs) -> None:
+    """Provisioning changed people: note it in the outbox, in the same transaction."""
+    record_people_changes(company_id=company_id, user_ids=list(user_ids))

@@ -1,0 +1,66 @@
+"""``attributes`` and ``excludedAttributes`` (RFC 7644 §3.4.2.5), which django-scim2
+ignores: applied to a rendered resource. ``id`` and ``schemas`` are always returned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scim.schemas import CORE_USER, ENTERPRISE_USER, TRAVELPERK_USER
+
+ALWAYS = {"id", "schemas"}
+_URNS = (ENTERPRISE_USER, TRAVELPERK_USER, CORE_USER)
+
+
+def _parse(names: str | None) -> list[tuple[str | None, str, str | None]]:
+    """``"userName,name.givenName,urn:...:User:costCenter"`` as (urn, attr, sub), lower-cased."""
+    parsed = []
+    for raw in (names or "").split(","):
+        name = raw.strip()
+        if not name:
+            continue
+        urn = None
+        for candidate in _URNS:
+            if name.lower() == candidate.lower():
+                urn, name = candidate, ""
+                break
+            if name.lower().startswith(candidate.lower() + ":"):
+                urn, name = candidate, name[len(candidate) + 1 :]
+                break
+        attr, _, sub = name.partition(".")
+        parsed.append((None if urn == CORE_USER else urn, attr.lower(), sub.lower() or None))
+    return parsed
+
+
+def project(doc: dict[str, Any], *, attributes: str | None, excluded: str | None) -> dict[str, Any]:
+    wanted, unwanted = _parse(attributes), _parse(excluded)
+    if not wanted and not unwanted:
+        return doc
+    result: dict[str, Any] = {}
+    for key, value in doc.items():
+        urn = key if key in (ENTERPRISE_USER, TRAVELPERK_USER) else None
+        if urn:
+            kept = {k: v for k, v in value.items() if _keep(urn, k, wanted, unwanted)}
+            kept = {k: _keep_sub(urn, k, v, wanted, unwanted) for k, v in kept.items()}
+            if kept:
+                result[key] = kept
+        elif key in ALWAYS or _keep(None, key, wanted, unwanted):
+            result[key] = value if key in ALWAYS else _keep_sub(None, key, value, wanted, unwanted)
+    return result
+
+
+def _keep(urn: str | None, attr: str, wanted, unwanted) -> bool:
+    attr = attr.lower()
+    if wanted:
+        return any(u == urn and (a == attr or (a == "" and urn)) for u, a, _ in wanted)
+    return not any(u == urn and a == attr and s is None for u, a, s in unwanted)
+
+
+def _keep_sub(urn: str | None, attr: str, value: Any, wanted, unwanted) -> Any:
+    if not isinstance(value, dict):
+        return value
+    attr = attr.lower()
+    subs_wanted = {s for u, a, s in wanted if u == urn and a == attr and s}
+    if wanted and subs_wanted and not any(u == urn and a == attr and s is None for u, a, s in wanted):
+        value = {k: v for k, v in value.items() if k.lower() in subs_wanted}
+    subs_unwanted = {s for u, a, s in unwanted if u == urn and a == attr and s}
+    return {k: v for k, v in value.items() if k.lower() not in subs_unwanted}

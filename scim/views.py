@@ -1,0 +1,315 @@
+"""SCIM 2.0 endpoints (RFC 7644 §3), django-scim2's views extended for the portal.
+
+Every view runs behind ``scim.authentication.ScimAuthMiddleware`` (django-scim2's
+AUTH_CHECK_MIDDLEWARE hook), which sets ``request.scim.company``; every query here is
+scoped to that company in SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from django_scim import exceptions as scim_exceptions
+from django_scim import views as scim_views
+from django_scim.constants import SCIM_CONTENT_TYPE
+from django_scim.models import SCIMServiceProviderConfig
+
+from scim.adapters import ScimUser, base_location
+from scim.errors import (
+    BadRequest,
+    InvalidSyntax,
+    InvalidValue,
+    MethodNotAllowed,
+    NotFound,
+    NotImplementedByPortal,
+    error_response,
+)
+from scim.filters import UserFilter
+from scim.schemas import SCHEMA_SCHEMA, schema_documents
+from travelportal.companies.models import User
+
+LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+
+
+def scim_json(doc: dict, *, status: int = 200, location: str = "") -> HttpResponse:
+    response = HttpResponse(json.dumps(doc), content_type=SCIM_CONTENT_TYPE, status=status)
+    if location:
+        response["Location"] = location
+    return response
+
+
+def list_response(resources: list, *, total: int, start: int = 1) -> HttpResponse:
+    """RFC 7644 §3.4.2: django-scim2's discovery lists lack totalResults."""
+    return scim_json(
+        {
+            "schemas": [LIST_RESPONSE],
+            "totalResults": total,
+            "startIndex": start,
+            "itemsPerPage": len(resources),
+            "Resources": resources,
+        }
+    )
+
+
+class PortalScimView(scim_views.SCIMView):
+    """django-scim2's base view with RFC 7644 §3.12 bodies on every error."""
+
+    @method_decorator(csrf_exempt)
+    def dispatch(self, request, *args, **kwargs):
+        # django-scim2's dispatch maps its exceptions to responses; a database error
+        # or anything else unexpected still gets a SCIM body (500) from it.
+        response = super().dispatch(request, *args, **kwargs)
+        if response.status_code >= 400 and not response.content:
+            response = error_response(scim_exceptions.SCIMException(response.reason_phrase, status=response.status_code))
+        return response
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        allowed = [m.upper() for m in self._allowed_methods()]
+        response = error_response(MethodNotAllowed(f"{request.method} is not allowed here; use {', '.join(allowed)}."))
+        response["Allow"] = ", ".join(allowed)
+        return response
+
+    def load_body(self, body: bytes):
+        """Parse JSON whatever the Content-Type (Entra sends application/scim+json);
+        invalid JSON is 400 ``invalidSyntax``. The parsed body goes to the log."""
+        try:
+            doc = json.loads(body.decode("utf-8").strip() or "{}")
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise InvalidSyntax(f"The request body is not valid JSON: {exc}") from exc
+        self.request.scim.body = doc
+        if not isinstance(doc, dict):
+            raise InvalidSyntax("The request body must be a JSON object.")
+        return doc
+
+
+class UsersView(PortalScimView, scim_views.UsersView):
+    """``/Users`` and ``/Users/{id}``: list, get, create, replace, patch, delete."""
+
+    scim_adapter_getter = staticmethod(lambda: ScimUser)
+
+    @property
+    def company(self):
+        return self.request.scim.company
+
+    def queryset(self):
+        return (
+            User.objects.for_company(self.company)
+            .select_related("manager", "cost_centre", "travel_policy")
+            .prefetch_related("invoice_profiles")
+        )
+
+    def get_object(self) -> User:
+        """The live person of this company, or 404 (another company's id too: existence
+        never leaks across tenants)."""
+        raw = self.kwargs.get("uuid")
+        try:
+            pk = uuid.UUID(raw)
+        except (TypeError, ValueError):
+            raise NotFound(f"User {raw} not found.") from None
+        user = self.queryset().filter(pk=pk).first()
+        if user is None:
+            raise NotFound(f"User {raw} not found.")
+        self.request.scim.user_id, self.request.scim.user_name = user.pk, user.username
+        return user
+
+    def _page(self, request, params=None):
+        """startIndex is 1-based; count is capped at SCIM_MAX_PAGE_SIZE (RFC 7644 §3.4.2.4:
+        a negative count is 0, a startIndex below 1 is 1)."""
+        params = params if params is not None else request.GET
+        try:
+            start = int(params.get("startIndex", 1))
+            count = int(params.get("count", settings.SCIM_MAX_PAGE_SIZE))
+        except (TypeError, ValueError):
+            raise InvalidValue("startIndex and count must be integers.") from None
+        return max(start, 1), min(max(count, 0), settings.SCIM_MAX_PAGE_SIZE)
+
+    def get_many(self, request):
+        return self._list(request, request.GET.get("filter"), request.GET)
+
+    def _list(self, request, query, params):
+        """Filtered in SQL and scoped to the company; counted with COUNT; a stable order."""
+        start, count = self._page(request, params)
+        qs = self.queryset()
+        if query:
+            qs = qs.filter(UserFilter.to_q(query))
+        total = qs.count()
+        page = list(qs.order_by("created_at", "id")[start - 1 : start - 1 + count]) if count else []
+        resources = [self._project(ScimUser(u, request=request).to_dict(), params) for u in page]
+        return list_response(resources, total=total, start=start)
+
+    def _project(self, doc: dict, params) -> dict:
+        from scim.projection import project
+
+        return project(doc, attributes=params.get("attributes"), excluded=params.get("excludedAttributes"))
+
+    def get_single(self, request):
+        adapter = ScimUser(self.get_object(), request=request)
+        return scim_json(self._project(adapter.to_dict(), request.GET), location=adapter.location)
+
+    def post(self, request, *args, **kwargs):
+        if kwargs.get("uuid"):
+            return self.http_method_not_allowed(request)
+        body = self.load_body(request.body)
+        self.request.scim.user_name = str(body.get("userName") or "")[:254]
+        adapter = ScimUser(User(company=self.company), request=request)
+        adapter.validate_dict(body)
+        with transaction.atomic():
+            adapter.save()
+        self.request.scim.user_id = adapter.obj.pk
+        return scim_json(adapter.to_dict(), status=201, location=adapter.location)
+
+    def put(self, request, *args, **kwargs):
+        if not kwargs.get("uuid"):
+            return self.http_method_not_allowed(request)
+        adapter = ScimUser(self.get_object(), request=request)
+        body = self.load_body(request.body)
+        adapter.validate_dict(body)
+        was_active = adapter.obj.is_active
+        with transaction.atomic():
+            adapter.save()
+        self._note_activity(was_active, adapter.obj)
+        return scim_json(adapter.to_dict(), location=adapter.location)
+
+    def patch(self, request, *args, **kwargs):
+        if not kwargs.get("uuid"):
+            return self.http_method_not_allowed(request)
+        adapter = ScimUser(self.get_object(), request=request)
+        body = self.load_body(request.body)
+        operations = next((v for k, v in body.items() if str(k).lower() == "operations"), None)
+        was_active = adapter.obj.is_active
+        with transaction.atomic():
+            adapter.handle_operations(operations)
+        self._note_activity(was_active, adapter.obj)
+        return scim_json(adapter.to_dict(), location=adapter.location)
+
+    def delete(self, request, *args, **kwargs):
+        if not kwargs.get("uuid"):
+            return self.http_method_not_allowed(request)
+        with transaction.atomic():
+            ScimUser(self.get_object(), request=request).delete()
+        return HttpResponse(status=204)
+
+    def _note_activity(self, was_active: bool, user: User) -> None:
+        self.request.scim.user_name = user.username
+        if was_active != user.is_active:
+            self.request.scim.operation = "enable" if user.is_active else "disable"
+
+
+class UserSearchView(UsersView):
+    """``POST /Users/.search`` (RFC 7644 §3.4.3)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        body = self.load_body(request.body)
+        self.request.scim.operation = "read"
+        if SEARCH_REQUEST not in (body.get("schemas") or []):
+            raise InvalidValue(f"A search request must carry the schema {SEARCH_REQUEST}.")
+        params = {k: v for k, v in body.items() if k in ("startIndex", "count")}
+        for key in ("attributes", "excludedAttributes"):
+            if isinstance(body.get(key), list):
+                params[key] = ",".join(body[key])
+        return self._list(request, body.get("filter"), params)
+
+
+class ServiceProviderConfig(SCIMServiceProviderConfig):
+    """RFC 7643 §5, describing what the portal really offers."""
+
+    def to_dict(self):
+        return {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+            "documentationUri": urljoin(base_location(self.request), "scim/v2/"),
+            "patch": {"supported": True},
+            "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+            "filter": {"supported": True, "maxResults": settings.SCIM_MAX_PAGE_SIZE},
+            "changePassword": {"supported": False},
+            "sort": {"supported": False},
+            "etag": {"supported": False},
+            "authenticationSchemes": [
+                {
+                    "type": "oauthbearertoken",
+                    "name": "OAuth Bearer Token",
+                    "description": "A company's SCIM token or OAuth 2.0 access token (RFC 6750).",
+                    "primary": True,
+                }
+            ],
+            "meta": {
+                "resourceType": "ServiceProviderConfig",
+                "location": urljoin(base_location(self.request), reverse("scim:service-provider-config").lstrip("/")),
+            },
+        }
+
+
+class ServiceProviderConfigView(PortalScimView, scim_views.ServiceProviderConfigView):
+    def get(self, request, *args, **kwargs):
+        return scim_json(ServiceProviderConfig(request=request).to_dict())
+
+
+class ResourceTypesView(PortalScimView, scim_views.ResourceTypesView):
+    """Only ``User``: the portal offers no Groups, so they are not listed."""
+
+    def get(self, request, uuid=None, *args, **kwargs):
+        types = {"User": ScimUser.resource_type_dict(request)}
+        if uuid:
+            if uuid not in types:
+                raise NotFound(f"Resource type {uuid} not found.")
+            return scim_json(types[uuid])
+        return list_response(list(types.values()), total=len(types))
+
+
+class SchemasView(PortalScimView, scim_views.SchemasView):
+    """RFC 7643 §7; django-scim2's schema resources lack ``schemas`` and ``meta``."""
+
+    def _documents(self, request) -> dict[str, dict]:
+        base = base_location(request)
+        documents = {}
+        for doc in schema_documents(request.scim.company):
+            location = urljoin(base, reverse("scim:schemas", kwargs={"uuid": doc["id"]}).lstrip("/"))
+            documents[doc["id"]] = {
+                "schemas": [SCHEMA_SCHEMA],
+                **doc,
+                "meta": {"resourceType": "Schema", "location": location},
+            }
+        return documents
+
+    def get(self, request, uuid=None, *args, **kwargs):
+        documents = self._documents(request)
+        if uuid:
+            if uuid not in documents:
+                raise NotFound(f"Schema {uuid} not found.")
+            return scim_json(documents[uuid])
+        return list_response(list(documents.values()), total=len(documents))
+
+
+class NotFoundView(PortalScimView):
+    """Anything else under the SCIM base (``/Groups`` included) is a SCIM 404."""
+
+    http_method_names = ["get", "post", "put", "patch", "delete"]
+
+    def get(self, request, *args, **kwargs):
+        raise NotFound(f"There is no SCIM resource at {request.path}.")
+
+    post = put = patch = delete = get
+
+
+class NotOfferedView(PortalScimView):
+    """Endpoints RFC 7644 defines that the portal does not offer (Bulk, /Me, root search)."""
+
+    http_method_names = ["get", "post", "put", "patch", "delete"]
+
+    def get(self, request, *args, **kwargs):
+        raise NotImplementedByPortal(f"{request.path} is not offered by this service provider.")
+
+    post = put = patch = delete = get
+
+
+__all__ = ["BadRequest"]

@@ -1,0 +1,97 @@
+"""The permission matrix every Company Settings page shares: admins in, travellers and
+support staff 403, anonymous visitors to the sign-in page, wrong methods 405."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from travelportal.companies.models import CostCentre
+
+GET_PAGES = [
+    "/company/",
+    "/company/integrations/scim",
+    "/company/integrations/scim/",
+    "/company/people/",
+    "/company/cost-centres/",
+    "/company/cost-centres/new/",
+    "/company/invoice-profiles/",
+    "/company/invoice-profiles/new/",
+    "/company/travel-policies/",
+    "/company/travel-policies/new/",
+    "/company/provisioning-activity/",
+]
+
+POST_ENDPOINTS = [
+    "/company/integrations/scim/enable",
+    "/company/integrations/scim/disable",
+    "/company/integrations/scim/tokens",
+    "/company/integrations/scim/connection/disconnect",
+    "/company/integrations/scim/approvals",
+]
+
+
+@pytest.mark.parametrize("url", GET_PAGES)
+def test_an_admin_opens_every_settings_page(admin_client, url):
+    response = admin_client.get(url, follow=True)
+    assert response.status_code == 200
+    assert b"Company Settings" in response.content
+
+
+@pytest.mark.parametrize("url", GET_PAGES + POST_ENDPOINTS)
+def test_anonymous_visitors_are_sent_to_sign_in(client, db, url):
+    response = client.get(url) if url in GET_PAGES else client.post(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+@pytest.mark.parametrize("url", GET_PAGES + POST_ENDPOINTS)
+def test_a_traveller_is_refused(traveller_client, url):
+    response = traveller_client.get(url) if url in GET_PAGES else traveller_client.post(url)
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("url", ["/company/integrations/scim", "/company/people/"])
+def test_support_staff_without_a_company_are_refused(staff_client, url):
+    assert staff_client.get(url).status_code == 403
+
+
+def test_a_deactivated_admin_is_refused(admin_client, admin_user):
+    admin_user.is_active = False
+    admin_user.save(update_fields=["is_active"])
+    # The session no longer resolves to a user, so the visitor is anonymous.
+    assert admin_client.get("/company/integrations/scim").status_code == 302
+
+
+@pytest.mark.parametrize("url", POST_ENDPOINTS)
+def test_post_endpoints_refuse_get(admin_client, url):
+    assert admin_client.get(url).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "url", ["/company/", "/company/integrations/scim", "/company/people/", "/company/provisioning-activity/"]
+)
+def test_read_only_pages_refuse_post(admin_client, url):
+    assert admin_client.post(url).status_code == 405
+
+
+def test_the_landing_page_goes_to_the_scim_page(admin_client):
+    response = admin_client.get("/company/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("companysettings:scim")
+
+
+def test_the_sidebar_mirrors_the_tutorial_path(admin_client):
+    html = admin_client.get("/company/integrations/scim").content.decode()
+    for label in ("Integrations", "SCIM", "People", "Cost centres", "Invoice profiles", "Travel policies",
+                  "Approval processes", "Provisioning activity"):
+        assert label in html
+    assert 'href="/company/approval-processes/"' in html
+    assert 'aria-current="page">SCIM<' in html
+
+
+def test_archive_endpoints_refuse_get(admin_client, company):
+    centre = CostCentre.objects.create(company=company, name="R&D")
+    assert admin_client.get(f"/company/cost-centres/{centre.pk}/archive").status_code == 405
+    centre.refresh_from_db()
+    assert centre.archived_at is None

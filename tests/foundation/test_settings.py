@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from travelportal import env
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+# Prints what the settings resolved to, after Django has set itself up.
+PROBE = """
+import json, django
+django.setup()
+from django.conf import settings
+print("PROBE" + json.dumps({
+    "debug": settings.DEBUG,
+    "engine": settings.DATABASES["default"]["ENGINE"],
+    "eager": settings.CELERY_TASK_ALWAYS_EAGER,
+    "broker": settings.CELERY_BROKER_URL,
+}))
+"""
+
+
+def start(**environ: str) -> subprocess.CompletedProcess:
+    """Load the settings in a fresh interpreter with only ``environ`` set."""
+    clean = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "travelportal.settings", **environ}
+    return subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=BASE_DIR, env=clean, capture_output=True, text=True, timeout=60
+    )
+
+
+def probe(result: subprocess.CompletedProcess) -> dict:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.removeprefix("PROBE"))
+
+
+@pytest.mark.parametrize(
+    ("call", "value", "message"),
+    [
+        (lambda: env.env_bool("DEBUG"), "perhaps", "DEBUG must be a boolean"),
+        (lambda: env.env_int("AXES_FAILURE_LIMIT", 5), "five", "AXES_FAILURE_LIMIT must be an integer"),
+        (lambda: env.env_list("ALLOWED_HOSTS", []), " , ", "ALLOWED_HOSTS must be a comma-separated list"),
+        (lambda: env.env_database("DATABASE_URL", "sqlite://"), "nosuchdb://x/y", "DATABASE_URL"),
+        (lambda: env.env_redis_url("REDIS_URL"), "http://127.0.0.1:6379/0", "REDIS_URL must be a redis://"),
+    ],
+)
+def test_each_reader_rejects_a_bad_value_naming_the_variable(call, value, message, monkeypatch):
+    name = message.split()[0]
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ImproperlyConfigured) as excinfo:
+        call()
+
+    assert message in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("DEBUG", "TRUE", True),
+        ("DEBUG", "0", False),
+        ("AXES_FAILURE_LIMIT", "7", 7),
+        ("ALLOWED_HOSTS", "a.example, b.example", ["a.example", "b.example"]),
+        ("REDIS_URL", "redis://127.0.0.1:6379/3", "redis://127.0.0.1:6379/3"),
+    ],
+)
+def test_readers_accept_good_values(name, value, expected, monkeypatch):
+    monkeypatch.setenv(name, value)
+    readers = {
+        "DEBUG": lambda: env.env_bool(name),
+        "AXES_FAILURE_LIMIT": lambda: env.env_int(name, 5),
+        "ALLOWED_HOSTS": lambda: env.env_list(name, []),
+        "REDIS_URL": lambda: env.env_redis_url(name),
+    }
+
+    assert readers[name]() == expected
+
+
+def test_readers_fall_back_to_their_defaults_when_unset(monkeypatch):
+    for name in ("DEBUG", "AXES_FAILURE_LIMIT", "ALLOWED_HOSTS", "REDIS_URL", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+    assert env.env_bool("DEBUG") is False
+    assert env.env_int("AXES_FAILURE_LIMIT", 5) == 5
+    assert env.env_list("ALLOWED_HOSTS", ["x"]) == ["x"]
+    assert env.env_redis_url("REDIS_URL") is None
+    assert env.env_database("DATABASE_URL", "sqlite:////tmp/x.sqlite3")["ENGINE"] == "django.db.backends.sqlite3"
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = start()
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+    assert "PROBE" not in result.stdout
+
+
+def test_debug_starts_without_any_environment_on_sqlite_with_in_process_tasks():
+    settings = probe(start(DEBUG="1"))
+
+    assert settings == {
+        "debug": True,
+        "engine": "django.db.backends.sqlite3",
+        "eager": True,
+        "broker": "memory://",
+    }
+
+
+def test_production_starts_with_a_secret_key_postgres_and_redis():
+    settings = probe(
+        start(
+            SECRET_KEY="x" * 50,
+            DATABASE_URL="postgres://postgres@127.0.0.1:5432/whatever",
+            REDIS_URL="redis://127.0.0.1:6379/0",
+        )
+    )
+
+    assert settings == {
+        "debug": False,
+        "engine": "django.db.backends.postgresql",
+        "eager": False,
+        "broker": "redis://127.0.0.1:6379/0",
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DEBUG", "perhaps"),
+        ("DATABASE_URL", "nosuchdb://x/y"),
+        ("REDIS_URL", "http://127.0.0.1:6379/0"),
+        ("AXES_FAILURE_LIMIT", "five"),
+        ("ALLOWED_HOSTS", ","),
+    ],
+)
+def test_a_bad_value_stops_start_up_with_a_message_naming_the_variable(name, value):
+    result = start(**{"DEBUG": "1", name: value})
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert name in result.stderr.strip().splitlines()[-1]
+
+
+def test_start_up_prints_nothing_on_stdout():
+    # Commands such as issue_scim_token print one value alone on stdout; django-axes'
+    # start-up banner would corrupt it.
+    result = start(DEBUG="1")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("PROBE")

@@ -1,0 +1,78 @@
+"""Ending the sessions of people who may no longer use the portal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+from importlib import import_module
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from travelportal.accounts.models import UserSession
+from travelportal.companies.models import User
+
+
+def _session_store():
+    return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+def record_session(*, user: User, session_key: str) -> None:
+    """Remember that ``session_key`` is signed in as ``user``, forgetting that person's
+    records older than any session can live."""
+    if not session_key:
+        return
+    stale_before = timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    UserSession.objects.filter(user=user, created_at__lt=stale_before).delete()
+    UserSession.objects.update_or_create(session_key=session_key, defaults={"user": user})
+
+
+def forget_session(*, session_key: str | None) -> None:
+    if session_key:
+        UserSession.objects.filter(session_key=session_key).delete()
+
+
+def end_sessions(*, user: User) -> int:
+    """End every session ``user`` is signed in with, at once; returns how many.
+
+    Call it when a person is deactivated or deleted (or their access otherwise ends).
+    Even without it such a person is signed out on their next request, because the
+    authentication backend refuses inactive and deleted people; this removes the sessions
+    themselves. Idempotent.
+    """
+    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+    store = _session_store()
+    for key in keys:
+        store(session_key=key).delete()
+    UserSession.objects.filter(session_key__in=keys).delete()
+    return len(keys)
+
+
+def end_sessions_of_inactive(*, company_id: int, user_ids: Iterable[UUID]) -> int:
+    """End the sessions of those of ``user_ids`` (of one company) who are now inactive or
+    deleted. Connected to ``people_changed``, so deactivation over SCIM ends sessions
+    whichever code path did it."""
+    people = User.objects.filter(company_id=company_id, pk__in=list(user_ids)).filter(
+        Q(is_active=False) | Q(deleted_at__isnull=False)
+    )
+    return sum(end_sessions(user=person) for person in people)
+
+
+def on_people_changed(sender, *, company_id: int, user_ids, **kwargs) -> None:
+    ids = list(user_ids)
+    # Sent inside the writing transaction: act only once the change is committed, and
+    # read the people's state as committed.
+    transaction.on_commit(lambda: end_sessions_of_inactive(company_id=company_id, user_ids=ids))
+
+
+def on_user_logged_in(sender, request, user, **kwargs) -> None:
+    if request is not None and hasattr(request, "session"):
+        record_session(user=user, session_key=request.session.session_key)
+
+
+def on_user_logged_out(sender, request, user, **kwargs) -> None:
+    if request is not None and hasattr(request, "session"):
+        forget_session(session_key=request.session.session_key)

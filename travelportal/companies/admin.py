@@ -1,0 +1,215 @@
+"""Django admin for support staff (``is_staff``), who see every company.
+
+Company admins are not staff, so Django admin's own staff check keeps them out; they
+manage their company in Company Settings. Every list shows the company and selects it in
+the same query, and people are never hard-deleted here: support deactivates them, as
+SCIM would.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from travelportal.companies.models import Company, CostCentre, InvoiceProfile, TravelPolicy, User
+from travelportal.companies.people import deactivate_person, reactivate_person
+from travelportal.companies.signals import people_changed
+
+# Edits that can change who approves whose trips (see companies.signals).
+CHAIN_FIELDS = frozenset({"company", "manager", "is_active"})
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "scim_enabled", "approvals_through_idp", "auto_approval_processes", "created_at"]
+    list_filter = ["scim_enabled", "approvals_through_idp", "auto_approval_processes"]
+    search_fields = ["name", "slug"]
+    readonly_fields = ["created_at"]
+    ordering = ["name"]
+
+
+class CatalogueEntryAdmin(admin.ModelAdmin):
+    list_select_related = ["company"]
+    list_filter = ["company", ("archived_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "company__name", "company__slug"]
+    readonly_fields = ["created_at", "updated_at"]
+    ordering = ["company__name", "name"]
+
+
+@admin.register(CostCentre)
+class CostCentreAdmin(CatalogueEntryAdmin):
+    list_display = ["name", "company", "archived_at", "updated_at"]
+
+
+@admin.register(InvoiceProfile)
+class InvoiceProfileAdmin(CatalogueEntryAdmin):
+    list_display = ["name", "company", "legal_name", "vat_number", "currency", "billing_period", "archived_at"]
+    list_filter = [*CatalogueEntryAdmin.list_filter, "currency", "billing_period"]
+    search_fields = [*CatalogueEntryAdmin.search_fields, "legal_name", "vat_number"]
+
+
+@admin.register(TravelPolicy)
+class TravelPolicyAdmin(CatalogueEntryAdmin):
+    list_display = [
+        "name",
+        "company",
+        "max_flight_cabin",
+        "max_hotel_price_per_night",
+        "hotel_price_currency",
+        "allow_out_of_policy",
+        "archived_at",
+    ]
+    list_filter = [*CatalogueEntryAdmin.list_filter, "max_flight_cabin", "allow_out_of_policy"]
+
+
+class DeletedListFilter(admin.SimpleListFilter):
+    title = "deleted"
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not deleted"), ("yes", "Deleted")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(deleted_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(deleted_at__isnull=False)
+        return queryset
+
+
+class PortalUserCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", "company", "role", "is_staff")
+
+    def clean_username(self) -> str:
+        # Django's own check counts deleted people, whose userNames are free again.
+        username = self.cleaned_data.get("username")
+        if username and User.objects.with_username(username).exists():
+            raise ValidationError("This userName is already taken.", code="unique")
+        return username
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("company") and not cleaned.get("is_staff"):
+            self.add_error("company", "A person needs a company unless they are support staff.")
+        return cleaned
+
+
+class PortalUserChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        # The database refuses these too (migration same_company_triggers); checking
+        # here turns that into a message on the form instead of an error page.
+        company = cleaned.get("company", self.instance.company)
+        company_id = company.pk if company else None
+        wrong = [p.name for p in cleaned.get("invoice_profiles") or [] if p.company_id != company_id]
+        if wrong:
+            self.add_error("invoice_profiles", f"These belong to another company: {', '.join(wrong)}.")
+        return cleaned
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    form = PortalUserChangeForm
+    add_form = PortalUserCreationForm
+    list_display = [
+        "username",
+        "full_name",
+        "company",
+        "role",
+        "is_active",
+        "scim_managed",
+        "is_staff",
+        "deleted_at",
+        "updated_at",
+    ]
+    list_display_links = ["username", "full_name"]
+    list_select_related = ["company"]
+    list_filter = ["company", "is_active", "role", "scim_managed", "is_staff", DeletedListFilter]
+    search_fields = ["username", "given_name", "family_name", "display_name", "work_email", "external_id"]
+    ordering = ["username"]
+    # SCIM ids belong to the identity provider; changing one here would break matching.
+    readonly_fields = ["id", "external_id", "created_at", "updated_at", "deleted_at", "last_login"]
+    raw_id_fields = ["manager"]
+    filter_horizontal = ["invoice_profiles", "groups", "user_permissions"]
+    actions = ["deactivate_people", "reactivate_people"]
+    fieldsets = [
+        (None, {"fields": ["username", "password", "company", "role", "is_active"]}),
+        ("SCIM", {"fields": ["id", "external_id", "scim_managed", "display_name"]}),
+        ("Name", {"fields": ["honorific_prefix", "given_name", "middle_name", "family_name", "title"]}),
+        ("Contact and locale", {"fields": ["work_email", "work_phone", "preferred_language", "locale"]}),
+        (
+            "Travel",
+            {"fields": ["manager", "pending_manager_ref", "cost_centre", "travel_policy", "invoice_profiles"]},
+        ),
+        (
+            "Personal",
+            {"fields": ["gender", "date_of_birth", "emergency_contact_name", "emergency_contact_phone"]},
+        ),
+        ("Support access", {"fields": ["is_staff", "is_superuser", "groups", "user_permissions"]}),
+        ("Dates", {"fields": ["last_login", "created_at", "updated_at", "deleted_at"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["username", "company", "role", "is_staff", "usable_password", "password1", "password2"],
+            },
+        ),
+    ]
+
+    @admin.display(description="name")
+    def full_name(self, obj: User) -> str:
+        return obj.full_name
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # Deleting a person loses their trips and approval history; support deactivates.
+        return False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # Catalogue choices are limited to the person's company (formfield_for_* read it).
+        request._admin_user_company_id = obj.company_id if obj is not None else None
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in ("cost_centre", "travel_policy"):
+            kwargs["queryset"] = db_field.related_model.objects.filter(
+                company_id=getattr(request, "_admin_user_company_id", None)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "invoice_profiles":
+            kwargs["queryset"] = InvoiceProfile.objects.filter(
+                company_id=getattr(request, "_admin_user_company_id", None)
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request, obj: User, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if obj.company_id and (not change or CHAIN_FIELDS & set(form.changed_data)):
+            people_changed.send(sender=User, company_id=obj.company_id, user_ids=[obj.pk])
+
+    @admin.action(description="Deactivate the selected people (they can no longer sign in)")
+    def deactivate_people(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        people = list(queryset.filter(is_active=True, deleted_at__isnull=True, company__isnull=False))
+        for person in people:
+            deactivate_person(user=person)
+        self.message_user(request, f"Deactivated {len(people)} people.", messages.SUCCESS)
+
+    @admin.action(description="Reactivate the selected people")
+    def reactivate_people(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        people = list(queryset.filter(is_active=False, deleted_at__isnull=True, company__isnull=False))
+        for person in people:
+            reactivate_person(user=person)
+        self.message_user(request, f"Reactivated {len(people)} people.", messages.SUCCESS)

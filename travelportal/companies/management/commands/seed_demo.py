@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from travelportal.companies.services import seed_demo_company
+
+
+class Command(BaseCommand):
+    help = "Create the demo company, its admin login and a small catalogue. Safe to run again."
+
+    def handle(self, *args, **options):
+        seed = seed_demo_company()
+        company = seed.company.company
+        verb = "Created" if seed.company.created else "Refreshed"
+        self.stdout.write(f"{verb} demo company {company.slug} ({company.name}); SCIM API enabled.")
+        self.stdout.write(f"Admin login: {seed.admin.user.username} / {seed.password}")
+        catalogue = ", ".join(
+            f"{section}: {counts.created} created, {counts.updated} updated, {counts.unchanged} unchanged"
+            for section, counts in seed.catalogue.sections.items()
+        )
+        self.stdout.write(f"Catalogue: {catalogue}")

@@ -1,0 +1,199 @@
+"""Setting up companies and their admins: what the management commands, seed_demo and
+support staff's tools call.
+
+Each function is idempotent, because automation runs them again and again: calling one
+with the arguments it was last called with changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email, validate_slug
+from django.db import transaction
+
+from travelportal.companies.catalogue import CatalogueImportResult, import_catalogue
+from travelportal.companies.models import Company, User
+from travelportal.companies.signals import people_changed
+
+DEMO_SLUG = "demo"
+DEMO_NAME = "Demo Travel Co"
+DEMO_ADMIN_EMAIL = "admin@demo.example"
+# Printed by `make run`; the demo exists only on developers' machines.
+DEMO_ADMIN_PASSWORD = "demo-admin-pass"  # noqa: S105
+DEMO_CATALOGUE = {
+    "cost_centres": [{"name": "Sales"}, {"name": "Engineering"}, {"name": "Operations"}],
+    "invoice_profiles": [
+        {
+            "name": "Demo Travel Co GmbH",
+            "legal_name": "Demo Travel Co GmbH",
+            "vat_number": "DE123456789",
+            "billing_address": "Musterstrasse 1\n10115 Berlin\nGermany",
+            "currency": "EUR",
+            "billing_period": "monthly",
+        },
+        {
+            "name": "Demo Travel Co Ltd",
+            "legal_name": "Demo Travel Co Ltd",
+            "vat_number": "GB123456789",
+            "billing_address": "1 Example Street\nLondon EC1A 1AA\nUnited Kingdom",
+            "currency": "GBP",
+            "billing_period": "per_booking",
+        },
+    ],
+    "travel_policies": [
+        {
+            "name": "Standard",
+            "max_flight_cabin": "economy",
+            "max_hotel_price_per_night": "150.00",
+            "hotel_price_currency": "EUR",
+            "allow_out_of_policy": True,
+        },
+        {
+            "name": "Executive",
+            "max_flight_cabin": "business",
+            "max_hotel_price_per_night": "350.00",
+            "hotel_price_currency": "EUR",
+            "allow_out_of_policy": True,
+        },
+        {
+            "name": "Strict",
+            "max_flight_cabin": "economy",
+            "max_hotel_price_per_night": "100.00",
+            "hotel_price_currency": "EUR",
+            "allow_out_of_policy": False,
+        },
+    ],
+}
+
+
+@dataclass(frozen=True)
+class CompanyResult:
+    company: Company
+    created: bool
+    changed_fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CompanyAdminResult:
+    user: User
+    created: bool
+    changed_fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DemoSeed:
+    company: CompanyResult
+    admin: CompanyAdminResult
+    catalogue: CatalogueImportResult
+    password: str
+
+
+@transaction.atomic
+def create_company(*, slug: str, name: str, enable_scim: bool = False) -> CompanyResult:
+    """Create the company ``slug`` named ``name``, or bring an existing one to that name.
+
+    A new company's SCIM API is off unless ``enable_scim``; ``enable_scim`` switches it on
+    for an existing company too, while leaving it out never switches it off (that is the
+    company admin's decision, made in Company Settings). Raises ValidationError for a bad
+    slug or an empty name.
+    """
+    name = (name or "").strip()
+    errors: dict[str, list[str]] = {}
+    try:
+        validate_slug(slug)
+    except ValidationError as exc:
+        errors["slug"] = exc.messages
+    max_name = Company._meta.get_field("name").max_length
+    if not name:
+        errors["name"] = ["A company needs a name."]
+    elif len(name) > max_name:
+        errors["name"] = [f"A company name has at most {max_name} characters."]
+    if errors:
+        raise ValidationError(errors)
+
+    company = Company.objects.select_for_update().filter(slug=slug).first()
+    if company is None:
+        company = Company(slug=slug, name=name, scim_enabled=enable_scim)
+        company.full_clean()
+        company.save()
+        return CompanyResult(company=company, created=True, changed_fields=())
+
+    changed = []
+    if company.name != name:
+        company.name = name
+        changed.append("name")
+    if enable_scim and not company.scim_enabled:
+        company.scim_enabled = True
+        changed.append("scim_enabled")
+    if changed:
+        company.save(update_fields=changed)
+    return CompanyResult(company=company, created=False, changed_fields=tuple(changed))
+
+
+@transaction.atomic
+def create_company_admin(*, company: Company, email: str, password: str) -> CompanyAdminResult:
+    """Make ``email`` an admin of ``company`` who can sign in with ``password``.
+
+    The email is the userName (the sign-in name). A person of the company with that
+    userName becomes an active admin with that password; a userName taken in another
+    company is refused without saying which company has it. The password must pass the
+    portal's password validators. Raises ValidationError.
+    """
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": [f"{email!r} is not a valid email address."]}) from None
+
+    user = User.objects.with_username(email).select_for_update().first()
+    if user is not None and user.company_id != company.pk:
+        raise ValidationError({"email": ["This userName is already taken."]})
+    try:
+        validate_password(password, user or User(username=email, work_email=email, company=company))
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+
+    if user is None:
+        user = User.objects.create_user(
+            email, password, company=company, role=User.Role.ADMIN, work_email=email, is_active=True
+        )
+        _people_changed(user)
+        return CompanyAdminResult(user=user, created=True, changed_fields=())
+
+    changed = []
+    if user.role != User.Role.ADMIN:
+        user.role = User.Role.ADMIN
+        changed.append("role")
+    if not user.is_active:
+        user.is_active = True
+        changed.append("is_active")
+    if not user.check_password(password):
+        user.set_password(password)
+        changed.append("password")
+    if changed:
+        user.save(update_fields=changed)
+    if "is_active" in changed:
+        _people_changed(user)
+    return CompanyAdminResult(user=user, created=False, changed_fields=tuple(changed))
+
+
+def _people_changed(user: User) -> None:
+    # Approval chains depend on who is active in a company; the approvals app rebuilds
+    # them when told (see companies.signals).
+    people_changed.send(sender=User, company_id=user.company_id, user_ids=[user.pk])
+
+
+@transaction.atomic
+def seed_demo_company() -> DemoSeed:
+    """Create (or bring back) the demo company with its admin login and a small catalogue.
+
+    Safe to run any number of times: the company, its admin and catalogue entries are
+    matched by slug, userName and name.
+    """
+    company = create_company(slug=DEMO_SLUG, name=DEMO_NAME, enable_scim=True)
+    admin = create_company_admin(company=company.company, email=DEMO_ADMIN_EMAIL, password=DEMO_ADMIN_PASSWORD)
+    catalogue = import_catalogue(company=company.company, data=DEMO_CATALOGUE)
+    return DemoSeed(company=company, admin=admin, catalogue=catalogue, password=DEMO_ADMIN_PASSWORD)

@@ -1,0 +1,137 @@
+"""What a company admin changes from Company Settings.
+
+Catalogue entries (cost centres, invoice profiles, travel policies) are created and edited
+through their model forms; these functions hold the rules that go beyond one form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from travelportal.companies.models import CatalogueEntry, Company, User
+from travelportal.companies.signals import people_changed
+
+# Every attribute the identity provider writes over SCIM (the tutorial's attribute
+# mapping, plus displayName and the work email, which Entra also sends). For a person
+# managed by SCIM these belong to the identity provider: a local edit would be silently
+# overwritten by the next provisioning cycle, so the portal does not offer it.
+IDP_OWNED_FIELDS: tuple[str, ...] = (
+    "username",
+    "external_id",
+    "is_active",
+    "display_name",
+    "honorific_prefix",
+    "given_name",
+    "middle_name",
+    "family_name",
+    "title",
+    "preferred_language",
+    "locale",
+    "work_phone",
+    "work_email",
+    "cost_centre",
+    "manager",
+    "gender",
+    "date_of_birth",
+    "invoice_profiles",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "travel_policy",
+)
+
+# What an admin may edit on a person the portal owns. userName and externalId are the
+# person's identity towards sign-in and the identity provider, so they are never edited here.
+LOCALLY_EDITABLE_FIELDS: tuple[str, ...] = (
+    "role",
+    "is_active",
+    "honorific_prefix",
+    "given_name",
+    "middle_name",
+    "family_name",
+    "display_name",
+    "title",
+    "work_email",
+    "work_phone",
+    "preferred_language",
+    "locale",
+    "manager",
+    "cost_centre",
+    "travel_policy",
+    "invoice_profiles",
+    "gender",
+    "date_of_birth",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+)
+
+# Changes that can change who approves whose trips.
+_CHAIN_FIELDS = frozenset({"manager", "is_active"})
+
+
+def editable_fields_for(person: User) -> tuple[str, ...]:
+    """The fields an admin may change on ``person`` from Company Settings."""
+    if person.scim_managed:
+        return tuple(f for f in LOCALLY_EDITABLE_FIELDS if f not in IDP_OWNED_FIELDS)
+    return LOCALLY_EDITABLE_FIELDS
+
+
+def set_scim_enabled(*, company: Company, enabled: bool) -> bool:
+    """Turn the company's SCIM API on or off; returns whether anything changed.
+
+    Turning it off keeps tokens and people as they are: the SCIM endpoints refuse
+    requests until it is turned on again."""
+    updated = Company.objects.filter(pk=company.pk).exclude(scim_enabled=enabled).update(scim_enabled=enabled)
+    company.scim_enabled = enabled
+    return bool(updated)
+
+
+def archive_catalogue_entry(*, entry: CatalogueEntry) -> None:
+    """Archive a cost centre, invoice profile or travel policy.
+
+    Archived entries stay linked to the people who have them (history stays readable) but
+    are no longer offered in choices."""
+    if entry.archived_at is None:
+        entry.archived_at = timezone.now()
+        entry.save(update_fields=["archived_at", "updated_at"])
+
+
+def restore_catalogue_entry(*, entry: CatalogueEntry) -> None:
+    """Bring an archived catalogue entry back into use."""
+    if entry.archived_at is not None:
+        entry.archived_at = None
+        entry.save(update_fields=["archived_at", "updated_at"])
+
+
+@transaction.atomic
+def update_person(*, person: User, changes: dict[str, Any]) -> list[str]:
+    """Apply an admin's edits to a person; returns the names of the fields that changed.
+
+    Only fields in ``editable_fields_for(person)`` may change (IdP-owned attributes of a
+    SCIM-managed person never do). When the manager or active flag changes, the
+    ``people_changed`` signal tells approvals to rebuild the affected chains."""
+    allowed = set(editable_fields_for(person))
+    refused = set(changes) - allowed
+    if refused:
+        raise ValueError(f"These fields can't be edited here: {', '.join(sorted(refused))}")
+
+    changed: list[str] = []
+    invoice_profiles = changes.pop("invoice_profiles", None)
+    for field, value in changes.items():
+        current = getattr(person, field)
+        if current != value:
+            setattr(person, field, value)
+            changed.append(field)
+    if changed:
+        person.save(update_fields=[*changed, "updated_at"])
+    if invoice_profiles is not None:
+        before = set(person.invoice_profiles.values_list("pk", flat=True))
+        after = {p.pk for p in invoice_profiles}
+        if before != after:
+            person.invoice_profiles.set(invoice_profiles)
+            changed.append("invoice_profiles")
+    if _CHAIN_FIELDS.intersection(changed):
+        people_changed.send(sender=User, company_id=person.company_id, user_ids=[person.pk])
+    return changed

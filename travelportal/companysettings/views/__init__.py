@@ -1,0 +1,1 @@
+"""Company Settings pages, one module per settings area."""
