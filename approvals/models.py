@@ -56,7 +56,8 @@ class ApprovalProcess(models.Model):
                 fields=["company"], condition=Q(kind="default"), name="approvalprocess_one_default_per_company"
             ),
             models.CheckConstraint(
-                condition=(Q(kind="automatic") & Q(owner__isnull=False)) | (~Q(kind="automatic") & Q(owner__isnull=True)),
+                condition=(Q(kind="automatic") & Q(owner__isnull=False))
+                | (~Q(kind="automatic") & Q(owner__isnull=True)),
                 name="approvalprocess_owner_iff_automatic",
             ),
             models.CheckConstraint(
@@ -177,7 +178,9 @@ class TripEvent(models.Model):
     trip = models.ForeignKey(Trip, on_delete=models.CASCADE, related_name="events")
     created_at = models.DateTimeField(auto_now_add=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     step = models.PositiveSmallIntegerField(default=0)
     comment = models.TextField(blank=True)
     detail = models.CharField(max_length=500, blank=True)

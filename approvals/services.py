@@ -290,9 +290,9 @@ def schedule_chain_rebuild(*, company_id: int) -> bool:
         with transaction.atomic():
             ScheduledRebuild.objects.create(company_id=company_id, scheduled_at=now)
     except IntegrityError:
-        claimed = ScheduledRebuild.objects.filter(
-            company_id=company_id, scheduled_at__lt=now - STALE_SCHEDULE
-        ).update(scheduled_at=now)
+        claimed = ScheduledRebuild.objects.filter(company_id=company_id, scheduled_at__lt=now - STALE_SCHEDULE).update(
+            scheduled_at=now
+        )
         if not claimed:
             return False
     try:
@@ -381,7 +381,12 @@ def update_approval_settings(
         company.approval_chain_depth = chain_depth
         company.auto_process_trips = auto_process_trips
         company.save(
-            update_fields=["approvals_through_idp", "auto_approval_processes", "approval_chain_depth", "auto_process_trips"]
+            update_fields=[
+                "approvals_through_idp",
+                "auto_approval_processes",
+                "approval_chain_depth",
+                "auto_process_trips",
+            ]
         )
         if was_on and not automation_enabled(company):
             automatic = ApprovalProcess.objects.for_company(company).automatic()
@@ -424,9 +429,13 @@ def save_process(
     people = [*requesters, *(u for step in steps for u in step)]
     if any(u.company_id != company.pk or u.is_deleted for u in people):
         errors["requesters"] = "Requesters and approvers must be people of the company."
-    if kind == ApprovalProcess.Kind.DEFAULT and ApprovalProcess.objects.for_company(company).filter(
-        kind=ApprovalProcess.Kind.DEFAULT
-    ).exclude(pk=getattr(process, "pk", None)).exists():
+    if (
+        kind == ApprovalProcess.Kind.DEFAULT
+        and ApprovalProcess.objects.for_company(company)
+        .filter(kind=ApprovalProcess.Kind.DEFAULT)
+        .exclude(pk=getattr(process, "pk", None))
+        .exists()
+    ):
         errors["kind"] = "The company already has a default process."
     if errors:
         raise ValidationError(errors)
@@ -578,9 +587,8 @@ def evaluate_policy(
         if currency != limit_currency:
             reasons.append(f"The hotel price is in {currency}; the policy's limit is in {limit_currency}.")
         elif hotel_price_per_night > policy.max_hotel_price_per_night:
-            reasons.append(
-                f"The hotel price per night is over the policy's {policy.max_hotel_price_per_night:.2f} {limit_currency}."
-            )
+            limit = f"{policy.max_hotel_price_per_night:.2f} {limit_currency}"
+            reasons.append(f"The hotel price per night is over the policy's {limit}.")
     if flight_cabin and CABIN_RANK.get(flight_cabin, 0) > CABIN_RANK.get(policy.max_flight_cabin, 0):
         reasons.append(f"The flight cabin is above the policy's {policy.get_max_flight_cabin_display().lower()}.")
     return reasons

@@ -50,7 +50,9 @@ def sweep_chain_changes() -> int:
             services.process_pending_chain_changes(company_id=company_id)
             swept += 1
         except DatabaseError:
-            logger.exception("Sweeping the approval chain changes of company %s failed; next sweep retries.", company_id)
+            logger.exception(
+                "Sweeping the approval chain changes of company %s failed; next sweep retries.", company_id
+            )
     return swept
 
 

@@ -99,6 +99,10 @@ class ScimUser(SCIMUser):
                 if not doc[ENTERPRISE_USER]:
                     del doc[ENTERPRISE_USER]
                 doc.setdefault(TRAVELPERK_USER, {})["pendingManager"] = manager["value"]
+        for name in ("emails", "phoneNumbers"):
+            # One work value is stored, so it is the primary one (RFC 7643 §2.4).
+            for element in doc.get(name, []):
+                element["primary"] = True
         resource = {
             "schemas": [CORE_USER, *(urn for urn in (ENTERPRISE_USER, TRAVELPERK_USER) if urn in doc)],
             "id": self.id,

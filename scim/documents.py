@@ -41,6 +41,14 @@ def _split_urn(key: str) -> tuple[str, str]:
     return CORE_USER, key
 
 
+def _schema_for(urn: str, name: str) -> str:
+    """RFC 7644 §3.10: an unqualified name that is not a core attribute may name an
+    extension attribute (Entra's older ``"path": "manager"``)."""
+    if urn != CORE_USER or name.lower() in CATALOGUE[CORE_USER]:
+        return urn
+    return next((ext for ext in EXTENSION_URNS if name.lower() in CATALOGUE[ext]), urn)
+
+
 def _lookup(urn: str, name: str, *, strict: bool) -> tuple[str, dict | None] | None:
     found = CATALOGUE[urn].get(name.lower())
     if found is None and strict:
@@ -73,6 +81,7 @@ def _container(doc: dict[str, Any], urn: str) -> dict[str, Any]:
 
 def _set(doc: dict[str, Any], urn: str, dotted: str, value: Any, *, strict: bool) -> None:
     head, _, tail = dotted.partition(".")
+    urn = _schema_for(urn, head)
     found = _lookup(urn, head, strict=strict)
     if found is None:
         return
@@ -230,6 +239,9 @@ def _apply_path(doc: dict, op: str, urn: str, rest: str, value: Any) -> None:
     match = _PATH.match(rest)
     if match is None:
         raise InvalidPath(f"{rest!r} is not a valid attribute path.")
+    if urn == CORE_USER and match["attr"].lower() in ("id", "meta", "groups", "schemas"):
+        raise Mutability(f"{match['attr']} is read-only.")
+    urn = _schema_for(urn, match["attr"])
     name, subs = _lookup(urn, match["attr"], strict=True)
     sub = _lookup_sub(name, subs, match["sub"], strict=True) if match["sub"] and subs is not None else None
     if match["sub"] and subs is None:
@@ -291,7 +303,7 @@ def _apply_filtered(
 ) -> None:
     match = _VALUE_FILTER.match(expression)
     if match is None or subs is None:
-        raise InvalidPath(f"Unsupported value filter [{expression}]: use [<sub-attribute> eq \"<value>\"].")
+        raise InvalidPath(f'Unsupported value filter [{expression}]: use [<sub-attribute> eq "<value>"].')
     key = _lookup_sub(name, subs, match["attr"], strict=True)
     wanted = match["value"].replace('\\"', '"')
     if name not in MULTI_COMPLEX:

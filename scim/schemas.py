@@ -191,7 +191,9 @@ def schema_documents(company=None) -> list[dict[str, Any]]:
 
 def _names(attributes: list[dict[str, Any]]) -> dict[str, Any]:
     """lowercase name -> (canonical name, sub-attribute catalogue or None)."""
-    return {a["name"].lower(): (a["name"], _names(a["subAttributes"]) if "subAttributes" in a else None) for a in attributes}
+    return {
+        a["name"].lower(): (a["name"], _names(a["subAttributes"]) if "subAttributes" in a else None) for a in attributes
+    }
 
 
 # Catalogue used to canonicalise names: {schema urn: {lower name: (name, subs)}}.

@@ -30,6 +30,7 @@ from scim.errors import (
     MethodNotAllowed,
     NotFound,
     NotImplementedByPortal,
+    PayloadTooLarge,
     error_response,
 )
 from scim.filters import UserFilter
@@ -69,7 +70,9 @@ class PortalScimView(scim_views.SCIMView):
         # or anything else unexpected still gets a SCIM body (500) from it.
         response = super().dispatch(request, *args, **kwargs)
         if response.status_code >= 400 and not response.content:
-            response = error_response(scim_exceptions.SCIMException(response.reason_phrase, status=response.status_code))
+            response = error_response(
+                scim_exceptions.SCIMException(response.reason_phrase, status=response.status_code)
+            )
         return response
 
     def http_method_not_allowed(self, request, *args, **kwargs):
@@ -81,9 +84,12 @@ class PortalScimView(scim_views.SCIMView):
     def load_body(self, body: bytes):
         """Parse JSON whatever the Content-Type (Entra sends application/scim+json);
         invalid JSON is 400 ``invalidSyntax``. The parsed body goes to the log."""
+        if len(body) > settings.SCIM_MAX_BODY_BYTES:
+            # Also when no Content-Length announced it (chunked uploads).
+            raise PayloadTooLarge(f"The request body is larger than {settings.SCIM_MAX_BODY_BYTES} bytes.")
         try:
             doc = json.loads(body.decode("utf-8").strip() or "{}")
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise InvalidSyntax(f"The request body is not valid JSON: {exc}") from exc
         self.request.scim.body = doc
         if not isinstance(doc, dict):

@@ -92,7 +92,13 @@ def test_sign_in_follows_a_next_on_this_site(client, traveller):
 
 @pytest.mark.parametrize(
     "target",
-    ["https://evil.example/", "//evil.example/", "http://testserver.evil.example/", "/\\evil.example", "javascript:alert(1)"],
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "http://testserver.evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+    ],
 )
 def test_sign_in_never_redirects_off_site(client, traveller, target):
     response = sign_in(client, traveller.username, next=target)

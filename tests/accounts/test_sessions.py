@@ -66,10 +66,11 @@ def test_deactivation_announced_by_people_changed_ends_sessions_on_commit(
     traveller.is_active = False
     traveller.save(update_fields=["is_active"])
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         people_changed.send(sender=None, company_id=company.pk, user_ids=[traveller.pk, admin_user.pk])
+        # Nothing happens before the change is committed.
+        assert Session.objects.filter(session_key=traveller_client.session.session_key).exists()
 
-    assert len(callbacks) == 1
     assert not Session.objects.filter(session_key=traveller_client.session.session_key).exists()
     # The admin is still active: their session stays.
     assert is_signed_in(admin_client)

@@ -42,8 +42,8 @@ def process_snapshot(company) -> dict:
     from approvals.models import ApprovalProcess
 
     snapshot = {}
-    for process in ApprovalProcess.objects.for_company(company).automatic().prefetch_related(
-        "requesters", "steps__approvers"
+    for process in (
+        ApprovalProcess.objects.for_company(company).automatic().prefetch_related("requesters", "steps__approvers")
     ):
         snapshot[process.owner_id] = (
             process.name,

@@ -61,7 +61,7 @@ def test_with_no_active_manager_left_the_admins_approve():
 
 
 def test_without_any_admin_no_process_is_planned_rather_than_an_empty_step():
-    people, ids = org({"boss": None, "x": "boss"}, inactive={"boss"})
+    people, _ids = org({"boss": None, "x": "boss"}, inactive={"boss"})
     assert plan_automatic_processes(people, depth=1).processes == {}
 
 

@@ -69,8 +69,14 @@ def apply(company: Company, people: dict[int, User], op: tuple) -> None:
 @given(ops=operations, depth=st.integers(1, 3))
 # A chain through someone who is neither owner nor approver when they come back.
 @example(
-    ops=[("create", 0, None), ("create", 1, 0), ("create", 2, 1), ("create", 3, 2), ("deactivate", 1, None),
-         ("reactivate", 1, None)],
+    ops=[
+        ("create", 0, None),
+        ("create", 1, 0),
+        ("create", 2, 1),
+        ("create", 3, 2),
+        ("deactivate", 1, None),
+        ("reactivate", 1, None),
+    ],
     depth=2,
 )
 # A cycle closed later, then broken by a deletion.

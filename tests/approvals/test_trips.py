@@ -106,7 +106,7 @@ def test_a_two_step_trip_declined_at_step_two_stops_there(chain, mailoutbox, dja
 
 
 def test_a_stale_decision_for_a_step_already_decided_is_refused(chain, admin_user):
-    dev, lead, vp, _ = chain(2)
+    dev, lead, _vp, _ = chain(2)
     trip = request(dev)
     approve_trip(trip=trip, approver=lead, step=1)
     with pytest.raises(DecisionError, match="moved on"):
@@ -130,7 +130,7 @@ def test_without_a_process_the_trip_is_approved_at_once(traveller):
 
 
 def test_out_of_policy_only_lets_in_policy_trips_through(chain, company):
-    dev, lead, *_ = chain(1)
+    dev, _lead, *_ = chain(1)
     update_approval_settings(
         company=company, approvals_through_idp=True, auto_approval_processes=True, chain_depth=1,
         auto_process_trips="out_of_policy",
@@ -202,7 +202,7 @@ def test_pending_trips_move_to_the_new_approver_when_the_old_one_is_deactivated(
 
 
 def test_pending_trips_follow_a_new_manager(chain, make_person):
-    dev, lead, *_ = chain(1)
+    dev, _lead, *_ = chain(1)
     trip = request(dev)
     newboss = make_person("newboss")
     dev.manager = newboss
@@ -214,7 +214,7 @@ def test_pending_trips_follow_a_new_manager(chain, make_person):
 
 
 def test_precedence_manual_then_automatic_then_default(chain, company, admin_user, make_person):
-    dev, lead, *_ = chain(1)
+    dev, _lead, *_ = chain(1)
     outsider = make_person("outsider")
     default = save_process(company=company, name="Default", kind="default", requesters=[], steps=[[admin_user]])
     assert applicable_process(outsider) == default
@@ -263,3 +263,16 @@ def test_settings_are_validated(company):
     assert set(exc.value.error_dict) == {"chain_depth", "auto_process_trips", "on_disable"}
     company.refresh_from_db()
     assert company.approval_chain_depth == 1
+
+
+def test_approval_steps_for_names_each_steps_approvers(chain, company, admin_user, make_person):
+    from approvals.chains import approval_steps_for
+
+    dev, lead, vp, ceo = chain(3)
+    assert approval_steps_for(dev) == [[lead], [vp], [ceo]]
+    assert approval_steps_for(ceo) == []
+    # Lead's trips go through VP's process: VP, then the CEO (nobody is left for step 3).
+    assert approval_steps_for(lead) == [[vp], [ceo]]
+    solo = make_person("solo", manager=admin_user)
+    rebuild_approval_processes(company=company)
+    assert approval_steps_for(solo) == [[admin_user]]

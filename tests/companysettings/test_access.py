@@ -83,8 +83,16 @@ def test_the_landing_page_goes_to_the_scim_page(admin_client):
 
 def test_the_sidebar_mirrors_the_tutorial_path(admin_client):
     html = admin_client.get("/company/integrations/scim").content.decode()
-    for label in ("Integrations", "SCIM", "People", "Cost centres", "Invoice profiles", "Travel policies",
-                  "Approval processes", "Provisioning activity"):
+    for label in (
+        "Integrations",
+        "SCIM",
+        "People",
+        "Cost centres",
+        "Invoice profiles",
+        "Travel policies",
+        "Approval processes",
+        "Provisioning activity",
+    ):
         assert label in html
     assert 'href="/company/approval-processes/"' in html
     assert 'aria-current="page">SCIM<' in html

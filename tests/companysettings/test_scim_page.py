@@ -196,7 +196,9 @@ def test_the_entra_connection_shows_who_authorized_it(admin_client, company, adm
     assert f"Authorized by <strong>{admin_user}</strong>" in html
 
 
-def test_disconnecting_entra_revokes_only_this_companys_tokens(admin_client, company, admin_user, other_company, other_admin):
+def test_disconnecting_entra_revokes_only_this_companys_tokens(
+    admin_client, company, admin_user, other_company, other_admin
+):
     from oauth2_provider.models import get_access_token_model
 
     _connect(company, admin_user)
@@ -232,7 +234,9 @@ def approvals_service(monkeypatch):
         company.auto_process_trips = kwargs["auto_process_trips"]
         company.save()
 
-    monkeypatch.setattr("travelportal.companysettings.views.scim._update_approval_settings", lambda: update_approval_settings)
+    monkeypatch.setattr(
+        "travelportal.companysettings.views.scim._update_approval_settings", lambda: update_approval_settings
+    )
     return calls
 
 
@@ -321,3 +325,15 @@ def test_saving_approval_settings_updates_the_company(admin_client, company):
     assert company.auto_approval_processes is True
     assert company.approval_chain_depth == 2
     assert company.auto_process_trips == "out_of_policy"
+
+
+def test_refusals_of_the_approvals_service_are_shown_next_to_the_field(admin_client, company, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    def refuse(**kwargs):
+        raise ValidationError({"chain_depth": "The chain depth must be 1, 2 or 3."})
+
+    monkeypatch.setattr("travelportal.companysettings.views.scim._update_approval_settings", lambda: refuse)
+    response = admin_client.post(f"{URL}/approvals", APPROVALS_ON)
+    assert response.status_code == 400
+    assert response.context["approvals_form"].errors["chain_depth"] == ["The chain depth must be 1, 2 or 3."]

@@ -28,7 +28,9 @@ def collected(tmp_path, settings):
     return WhiteNoiseMiddleware(lambda request: HttpResponse("not static", status=404))
 
 
-@pytest.mark.parametrize(("name", "content_type"), [("css/portal.css", "text/css"), ("js/portal.js", "text/javascript")])
+@pytest.mark.parametrize(
+    ("name", "content_type"), [("css/portal.css", "text/css"), ("js/portal.js", "text/javascript")]
+)
 def test_whitenoise_serves_hashed_static_files_forever_cacheable(collected, name, content_type):
     url = staticfiles_storage.url(name)
     assert re.fullmatch(rf"/static/{name.rsplit('.', 1)[0]}\.[0-9a-f]{{12}}\.{name.rsplit('.', 1)[1]}", url)

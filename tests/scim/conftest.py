@@ -100,3 +100,25 @@ def entra_user(user_name: str = "ann.smith@acme.example", **overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+def db_state() -> tuple:
+    """Everything a failed SCIM request must leave untouched."""
+    from travelportal.companies.models import CostCentre, User
+
+    people = tuple(
+        User.objects.order_by("pk").values_list(
+            "pk", "username", "external_id", "updated_at", "manager_id", "pending_manager_ref", "is_active", "deleted_at"
+        )
+    )
+    profiles = tuple(User.invoice_profiles.through.objects.order_by("pk").values_list("user_id", "invoiceprofile_id"))
+    centres = tuple(CostCentre.objects.order_by("pk").values_list("company_id", "name"))
+    return people, profiles, centres
+
+
+@pytest.fixture
+def created(scim, catalogue):
+    """Ann, provisioned over SCIM with every attribute; returns her SCIM resource."""
+    response = scim.post("Users", entra_user())
+    assert response.status_code == 201, response.content
+    return response.json()

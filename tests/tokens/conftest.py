@@ -51,7 +51,9 @@ def consent(client, entra: EntraClient, *, allow: bool = True, **extra):
 def redirect_query(response) -> dict[str, str]:
     assert response.status_code == 302, response.content.decode()[:500]
     parts = urlsplit(response["Location"])
-    return {k: v[0] for k, v in parse_qs(parts.query).items()} | {"_base": f"{parts.scheme}://{parts.netloc}{parts.path}"}
+    return {k: v[0] for k, v in parse_qs(parts.query).items()} | {
+        "_base": f"{parts.scheme}://{parts.netloc}{parts.path}"
+    }
 
 
 def get_code(client, entra: EntraClient, **extra) -> str:

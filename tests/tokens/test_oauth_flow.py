@@ -294,7 +294,7 @@ def test_revoking_the_access_token_revokes_its_refresh_token(admin_client, entra
 
 
 def test_revoking_the_refresh_token_revokes_its_access_token(admin_client, entra, entra_tokens):
-    AccessToken, RefreshToken, _ = _models()
+    AccessToken, _, _ = _models()
 
     response = admin_client.post(
         "/oauth2/revoke_token/",

@@ -36,7 +36,9 @@ class ResetPasswordForm(PasswordResetForm):
         provisioned by SCIM start without one, and this is how they choose it.
         """
         email = email.strip()
-        people = User.objects.live().filter(is_active=True).filter(Q(work_email__iexact=email) | Q(username__iexact=email))
+        people = (
+            User.objects.live().filter(is_active=True).filter(Q(work_email__iexact=email) | Q(username__iexact=email))
+        )
         return iter(people)
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):

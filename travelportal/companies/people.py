@@ -177,6 +177,8 @@ def _apply(*, user: User, data: PersonData, partial: bool, creating: bool) -> No
     before = {
         "manager_id": user.manager_id,
         "is_active": user.is_active,
+        "username": user.username,
+        "external_id": user.external_id,
     }
     values = _clean_fields(data.fields, partial=partial)
     username = values.get("username", user.username)
@@ -211,7 +213,8 @@ def _apply(*, user: User, data: PersonData, partial: bool, creating: bool) -> No
     changed = [user.pk] if creating else []
     if not creating and (before["manager_id"] != user.manager_id or before["is_active"] != user.is_active):
         changed.append(user.pk)
-    changed.extend(_resolve_pending_references_to(user=user))
+    if creating or (before["username"], before["external_id"]) != (user.username, user.external_id):
+        changed.extend(_resolve_pending_references_to(user=user))
     if not creating and before["is_active"] and not user.is_active:
         _end_sessions_on_commit(user)
     if changed:
@@ -264,7 +267,9 @@ def _resolve_references(
         if len(data.cost_centre) > 200:
             raise PersonError("costCenter is longer than 200 characters.", attribute="costCenter")
     if data.travel_policy:
-        resolved.travel_policy = TravelPolicy.objects.for_company(company).live().filter(name=data.travel_policy).first()
+        resolved.travel_policy = (
+            TravelPolicy.objects.for_company(company).live().filter(name=data.travel_policy).first()
+        )
         if resolved.travel_policy is None:
             raise PersonError(f"travelPolicy {data.travel_policy!r} does not exist.", attribute="travelPolicy")
     if data.invoice_profiles:

@@ -15,7 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from travelportal.companysettings.activity import SERIES, Bucket
 
-# Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
+# Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 COLOURS = {"creates": "#0072B2", "updates": "#009E73", "deactivations": "#CC79A7", "errors": "#D55E00"}
 
 WIDTH, HEIGHT = 760, 260
@@ -24,7 +24,7 @@ MAX_X_LABELS = 8
 
 
 def nice_ceiling(value: int) -> int:
-    """The smallest 1, 2 or 5 × 10ⁿ at or above ``value`` (at least 4, so the four grid
+    """The smallest 1, 2 or 5 times a power of ten at or above ``value`` (at least 4, so the four grid
     lines fall on whole numbers)."""
     if value <= 4:
         return 4
@@ -123,8 +123,10 @@ def activity_chart_svg(buckets: list[Bucket], resolution: str, *, chart_id: str 
             )
     # Time labels: at most MAX_X_LABELS, evenly spread.
     every = max(1, math.ceil(len(buckets) / MAX_X_LABELS))
+    last_date = None
     for index in range(0, len(buckets), every):
         x = LEFT + index * slot + slot / 2
+        start = buckets[index].start
         parts.append(
             format_html(
                 '<text x="{}" y="{}" class="axis" text-anchor="middle">{}</text>',
@@ -133,6 +135,17 @@ def activity_chart_svg(buckets: list[Bucket], resolution: str, *, chart_id: str 
                 bucket_label(buckets[index], resolution),
             )
         )
+        # Hourly labels also name the day, under the first label of each date.
+        if resolution == "hour" and start.date() != last_date:
+            parts.append(
+                format_html(
+                    '<text x="{}" y="{}" class="axis date" text-anchor="middle">{}</text>',
+                    _f(x),
+                    HEIGHT - BOTTOM + 34,
+                    start.strftime("%d %b"),
+                )
+            )
+        last_date = start.date()
     parts.append(
         format_html(
             '<line x1="{}" x2="{}" y1="{}" y2="{}" class="baseline"/>',

@@ -241,7 +241,9 @@ class PersonForm(forms.Form):
                 self.add_error("is_active", "You can't deactivate yourself.")
         manager = data.get("manager")
         if manager is not None and not self.fields["manager"].disabled and self._would_cycle(manager):
-            self.add_error("manager", f"{manager} reports to {self.person}, directly or indirectly; that would be a loop.")
+            self.add_error(
+                "manager", f"{manager} reports to {self.person}, directly or indirectly; that would be a loop."
+            )
         return data
 
     def _would_cycle(self, manager: User) -> bool:
@@ -264,7 +266,13 @@ class PersonForm(forms.Form):
 
 class ActivityFilterForm(forms.Form):
     OUTCOME_CHOICES = [("", "Any outcome"), ("ok", "Succeeded"), ("error", "Failed")]
-    PERIOD_CHOICES = [("1", "Last 24 hours"), ("2", "Last 2 days"), ("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days")]
+    PERIOD_CHOICES = [
+        ("1", "Last 24 hours"),
+        ("2", "Last 2 days"),
+        ("7", "Last 7 days"),
+        ("30", "Last 30 days"),
+        ("90", "Last 90 days"),
+    ]
     BUCKET_CHOICES = [("hour", "Per hour"), ("day", "Per day")]
     MAX_HOURLY_DAYS = 7
 

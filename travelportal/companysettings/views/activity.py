@@ -21,7 +21,9 @@ PAGE_SIZE = 50
 def provisioning_activity(request: HttpRequest, company: Company) -> HttpResponse:
     form = ActivityFilterForm(request.GET)
     valid = form.is_valid()
-    filters = {k: form.cleaned_data.get(k) for k in ("operation", "outcome", "person", "since", "until")} if valid else {}
+    filters = (
+        {k: form.cleaned_data.get(k) for k in ("operation", "outcome", "person", "since", "until")} if valid else {}
+    )
     period = form.cleaned_data.get("period", 1) if valid else 1
     bucket = form.cleaned_data.get("bucket", "hour") if valid else "hour"
     entries = filter_log_entries(company=company, **{k: v for k, v in filters.items() if v})

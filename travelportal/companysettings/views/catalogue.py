@@ -79,7 +79,7 @@ def _rows(kind: Kind, entries) -> list[dict]:
     rows = []
     for entry in entries:
         values = []
-        for _, attr in kind.columns:
+        for heading, attr in kind.columns:
             if attr == "hotel_limit":
                 value = (
                     f"{entry.max_hotel_price_per_night} {entry.hotel_price_currency}"
@@ -89,7 +89,7 @@ def _rows(kind: Kind, entries) -> list[dict]:
             else:
                 value = getattr(entry, attr)
                 value = value() if callable(value) else value
-            values.append("" if value is None else value)
+            values.append((heading, "" if value is None else value))
         rows.append(
             {
                 "entry": entry,

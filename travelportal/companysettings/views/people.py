@@ -56,9 +56,7 @@ def people_list(request: HttpRequest, company: Company) -> HttpResponse:
     page = Paginator(people.order_by("family_name", "given_name", "username", "id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(
-        request, "companysettings/people_list.html", {"section": "people", "form": form, "page": page}
-    )
+    return render(request, "companysettings/people_list.html", {"section": "people", "form": form, "page": page})
 
 
 @company_admin_required
@@ -83,11 +81,10 @@ def person_detail(request: HttpRequest, company: Company, pk) -> HttpResponse:
 def person_edit(request: HttpRequest, company: Company, pk) -> HttpResponse:
     person = _person(company, pk)
     form = PersonForm(request.POST or None, person=person, editor=request.user)
-    if request.method == "POST":
-        if form.is_valid():
-            changed = update_person(person=person, changes=form.changes())
-            messages.success(request, f"Saved {person}." if changed else "Nothing changed.")
-            return redirect("companysettings:person", pk=person.pk)
+    if request.method == "POST" and form.is_valid():
+        changed = update_person(person=person, changes=form.changes())
+        messages.success(request, f"Saved {person}." if changed else "Nothing changed.")
+        return redirect("companysettings:person", pk=person.pk)
     status = 400 if form.is_bound else 200
     return render(
         request,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -64,6 +65,14 @@ def _render_scim_page(
         "new_token": new_token,
     }
     return render(request, "companysettings/scim.html", context, status=status)
+
+
+def _add_errors(form: ApprovalSettingsForm, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
 
 
 @company_admin_required
@@ -139,13 +148,19 @@ def approvals_save(request: HttpRequest, company: Company) -> HttpResponse:
     if not form.is_valid():
         return _render_scim_page(request, company, approvals_form=form, status=400)
     data = form.cleaned_data
-    update(
-        company=company,
-        approvals_through_idp=data["approvals_through_idp"],
-        auto_approval_processes=data["auto_approval_processes"],
-        chain_depth=data["chain_depth"],
-        auto_process_trips=data["auto_process_trips"],
-        on_disable=data["on_disable"],
-    )
+    try:
+        update(
+            company=company,
+            approvals_through_idp=data["approvals_through_idp"],
+            auto_approval_processes=data["auto_approval_processes"],
+            chain_depth=data["chain_depth"],
+            auto_process_trips=data["auto_process_trips"],
+            on_disable=data["on_disable"],
+        )
+    except ValidationError as error:
+        # The approvals service owns the rules; its refusals are shown next to the fields.
+        company.refresh_from_db()
+        _add_errors(form, error)
+        return _render_scim_page(request, company, approvals_form=form, status=400)
     messages.success(request, "Your changes have been saved.")
     return redirect("companysettings:scim")

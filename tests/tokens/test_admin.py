@@ -1,0 +1,84 @@
+"""Support staff's admin pages for API credentials."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.tokens.conftest import exchange, get_code
+
+pytestmark = pytest.mark.django_db
+
+CHANGELISTS = [
+    "/admin/tokens/accesstoken/",
+    "/admin/tokens/refreshtoken/",
+    "/admin/tokens/secrettoken/",
+]
+
+
+@pytest.fixture
+def many_tokens(client, entra, admin_user, company):
+    """Five OAuth connections and five secret tokens of Acme."""
+    from travelportal.tokens.services import issue_secret_token
+
+    client.force_login(admin_user)
+    raws = [exchange(client, entra, get_code(client, entra)).json() for _ in range(5)]
+    for i in range(5):
+        raws.append({"secret": issue_secret_token(company=company, name=f"Okta {i}", created_by=admin_user)[1]})
+    client.logout()
+    return raws
+
+
+@pytest.mark.parametrize("url", CHANGELISTS)
+def test_support_staff_see_tokens_with_their_company_but_never_their_value(client, staff_user, many_tokens, url):
+    client.force_login(staff_user)
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Acme" in html
+    for raw in many_tokens:
+        for value in raw.values():
+            if isinstance(value, str) and len(value) > 20:
+                assert value not in html
+
+
+@pytest.mark.parametrize("url", CHANGELISTS)
+def test_the_changelists_take_a_fixed_number_of_queries(client, staff_user, many_tokens, url):
+    client.force_login(staff_user)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+
+    assert len(queries) <= 8, "\n".join(q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.parametrize("url", CHANGELISTS)
+def test_company_admins_have_no_access_to_the_admin(client, admin_user, url):
+    client.force_login(admin_user)
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_support_staff_can_revoke_a_secret_token(client, staff_user, company):
+    from travelportal.tokens.services import issue_secret_token
+
+    token, _ = issue_secret_token(company=company, name="Okta")
+    client.force_login(staff_user)
+
+    response = client.post("/admin/tokens/secrettoken/", {"action": "revoke_tokens", "_selected_action": [token.pk]})
+
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+
+def test_secret_tokens_cannot_be_added_in_the_admin(client, staff_user):
+    client.force_login(staff_user)
+
+    assert client.get("/admin/tokens/secrettoken/add/").status_code == 403

@@ -1,0 +1,118 @@
+"""The services Company Settings calls: the Entra connection and the secret tokens list."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.tokens.conftest import exchange, get_code, refresh
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_company_without_authorize_has_no_connection(company, entra):
+    from travelportal.tokens.services import entra_connection
+
+    assert entra_connection(company) is None
+
+
+def test_the_connection_says_who_authorized_it_and_when(admin_client, entra, entra_tokens, admin_user, company):
+    from travelportal.tokens.services import entra_connection, find_bearer_credential
+
+    find_bearer_credential(entra_tokens["access_token"])
+    refresh(admin_client, entra, entra_tokens["refresh_token"])
+
+    connection_ = entra_connection(company)
+
+    assert connection_.authorized_by == admin_user
+    assert connection_.authorized_at <= timezone.now()
+    assert connection_.access_token_expires_at > timezone.now()
+
+
+def test_the_connection_of_one_company_is_not_another_companys(entra_tokens, other_company):
+    from travelportal.tokens.services import entra_connection
+
+    assert entra_connection(other_company) is None
+
+
+def test_disconnect_revokes_every_token_of_the_company_and_only_of_it(
+    admin_client, client, entra, entra_tokens, company, other_admin, other_company
+):
+    from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
+
+    from travelportal.tokens.services import disconnect_entra, entra_connection
+
+    AccessToken, RefreshToken = get_access_token_model(), get_refresh_token_model()
+    pending_code = get_code(admin_client, entra)
+    admin_client.logout()
+    admin_client.force_login(other_admin)
+    other_tokens = exchange(admin_client, entra, get_code(admin_client, entra)).json()
+
+    revoked = disconnect_entra(company=company)
+
+    assert revoked == 2
+    assert entra_connection(company) is None
+    assert not AccessToken.objects.filter(company=company).exists()
+    assert not RefreshToken.objects.filter(company=company, revoked__isnull=True).exists()
+    assert not get_grant_model().objects.filter(code=pending_code).exists()
+    # Within the grace period too, the revoked refresh token can't bring the connection back.
+    assert refresh(client, entra, entra_tokens["refresh_token"]).status_code == 400
+    assert exchange(client, entra, pending_code).status_code == 400
+    # Globex keeps its connection.
+    assert entra_connection(other_company) is not None
+    assert refresh(client, entra, other_tokens["refresh_token"]).status_code == 200
+
+
+def test_disconnect_without_a_connection_does_nothing(company):
+    from travelportal.tokens.services import disconnect_entra
+
+    assert disconnect_entra(company=company) == 0
+
+
+def test_the_secret_tokens_list_shows_live_and_expired_tokens_of_the_company_only(company, other_company, admin_user):
+    from travelportal.tokens.services import issue_secret_token, list_company_tokens, revoke_secret_token
+
+    issue_secret_token(company=company, name="Okta", created_by=admin_user)
+    issue_secret_token(company=company, name="Old", expires_at=timezone.now() - timedelta(days=1))
+    gone, _ = issue_secret_token(company=company, name="Gone")
+    revoke_secret_token(token=gone)
+    issue_secret_token(company=other_company, name="Globex")
+
+    tokens = list(list_company_tokens(company=company))
+
+    assert {t.name for t in tokens} == {"Okta", "Old"}
+    assert next(t for t in tokens if t.name == "Old").is_usable is False
+    assert next(t for t in tokens if t.name == "Okta").created_by == admin_user
+
+
+def test_the_secret_tokens_list_takes_one_query_however_long(company, admin_user):
+    from travelportal.tokens.services import issue_secret_token, list_company_tokens
+
+    for i in range(20):
+        issue_secret_token(company=company, name=f"Token {i}", created_by=admin_user)
+
+    with CaptureQueriesContext(connection) as queries:
+        rows = [
+            (t.name, t.created_by.username if t.created_by else "", t.last_used_at)
+            for t in list_company_tokens(company=company)
+        ]
+
+    assert len(rows) == 20
+    assert len(queries) == 1, "\n".join(q["sql"] for q in queries.captured_queries)
+
+
+def test_revoking_a_secret_token_twice_keeps_the_first_time(company):
+    from travelportal.tokens.services import issue_secret_token, revoke_secret_token
+
+    token, _ = issue_secret_token(company=company, name="Okta")
+    revoke_secret_token(token=token)
+    first = token.revoked_at
+
+    revoke_secret_token(token=token)
+
+    token.refresh_from_db()
+    assert token.revoked_at == first
