@@ -138,39 +138,71 @@ def _owners_touching(company: Company, user_ids: set[UUID]) -> set[UUID]:
     return set(as_requester) | set(as_approver)
 
 
-def _write_automatic_process(
-    *, company: Company, owner_id: UUID, planned: PlannedProcess, existing: _Existing | None, name: str
-) -> bool:
-    """Make the owner's automatic process match the plan; True when anything was written."""
-    if existing is not None and (existing.name, existing.requester_ids, existing.steps) == (
-        name,
-        planned.requester_ids,
-        planned.steps,
-    ):
-        return False
-    if existing is None:
-        process = ApprovalProcess.objects.create(
-            company=company, kind=ApprovalProcess.Kind.AUTOMATIC, owner_id=owner_id, name=name
-        )
-        process.requesters.set(planned.requester_ids)
-    else:
-        process = ApprovalProcess.objects.get(pk=existing.process_id)
-        if existing.name != name:
-            process.name = name
-        # Touch updated_at even when only requesters or steps change.
-        process.save(update_fields=["name", "updated_at"])
-        if existing.requester_ids != planned.requester_ids:
-            process.requesters.remove(*(existing.requester_ids - planned.requester_ids))
-            process.requesters.add(*(planned.requester_ids - existing.requester_ids))
-        if existing.steps == planned.steps:
-            return True
-        process.steps.all().delete()
-    for position, planned_step in enumerate(planned.steps, start=1):
-        step = ApprovalStep.objects.create(
-            process=process, position=position, fallback_to_admins=planned_step.fallback_to_admins
-        )
-        step.approvers.set(planned_step.approver_ids)
-    return True
+def _write_automatic_processes(
+    *,
+    company: Company,
+    planned: dict[UUID, PlannedProcess],
+    existing: dict[UUID, _Existing],
+    names: dict[UUID, str],
+) -> tuple[set[UUID], set[UUID]]:
+    """Make the owners' automatic processes match the plan with a fixed number of bulk
+    queries (an initial sync creates hundreds at once); returns (created, updated) owners."""
+    requester_rows = ApprovalProcess.requesters.through
+    approver_rows = ApprovalStep.approvers.through
+    creates = [owner for owner in planned if owner not in existing]
+    updates = [
+        owner
+        for owner in planned
+        if owner in existing
+        and (existing[owner].name, existing[owner].requester_ids, existing[owner].steps)
+        != (names[owner], planned[owner].requester_ids, planned[owner].steps)
+    ]
+    process_ids = {owner: existing[owner].process_id for owner in updates}
+    created = ApprovalProcess.objects.bulk_create(
+        [
+            ApprovalProcess(company=company, kind=ApprovalProcess.Kind.AUTOMATIC, owner_id=owner, name=names[owner])
+            for owner in creates
+        ]
+    )
+    process_ids.update({process.owner_id: process.pk for process in created})
+    if updates:
+        renamed = [
+            ApprovalProcess(pk=process_ids[owner], name=names[owner], updated_at=timezone.now()) for owner in updates
+        ]
+        ApprovalProcess.objects.bulk_update(renamed, ["name", "updated_at"])
+    new_requesters = []
+    for owner in creates + updates:
+        before = existing[owner].requester_ids if owner in existing else frozenset()
+        gone = before - planned[owner].requester_ids
+        if gone:
+            requester_rows.objects.filter(approvalprocess_id=process_ids[owner], user_id__in=gone).delete()
+        new_requesters += [
+            requester_rows(approvalprocess_id=process_ids[owner], user_id=user_id)
+            for user_id in planned[owner].requester_ids - before
+        ]
+    requester_rows.objects.bulk_create(new_requesters, batch_size=1000)
+    restep = [
+        owner for owner in creates + updates if owner not in existing or existing[owner].steps != planned[owner].steps
+    ]
+    ApprovalStep.objects.filter(process_id__in=[process_ids[o] for o in restep if o in existing]).delete()
+    steps = ApprovalStep.objects.bulk_create(
+        [
+            ApprovalStep(process_id=process_ids[owner], position=position, fallback_to_admins=step.fallback_to_admins)
+            for owner in restep
+            for position, step in enumerate(planned[owner].steps, start=1)
+        ],
+        batch_size=1000,
+    )
+    planned_steps = [step for owner in restep for step in planned[owner].steps]
+    approver_rows.objects.bulk_create(
+        [
+            approver_rows(approvalstep_id=row.pk, user_id=user_id)
+            for row, step in zip(steps, planned_steps, strict=True)
+            for user_id in step.approver_ids
+        ],
+        batch_size=1000,
+    )
+    return set(creates), set(updates)
 
 
 def _report_cycles(company: Company, cycles: set[tuple[UUID, ...]], people: dict[UUID, Person]) -> int:
@@ -237,18 +269,16 @@ def rebuild_approval_processes(*, company: Company, user_ids: Iterable[UUID] | N
         result = RebuildResult()
         checked = set(plan_processes) | set(existing) if owners is None else owners
         result.owners_checked = len(checked)
-        for owner_id in checked:
-            planned = plan_processes.get(owner_id)
-            current = existing.get(owner_id)
-            if planned is None:
-                if current is not None:
-                    ApprovalProcess.objects.filter(pk=current.process_id).delete()
-                    result.deleted.add(owner_id)
-                continue
-            if _write_automatic_process(
-                company=company, owner_id=owner_id, planned=planned, existing=current, name=people[owner_id].label
-            ):
-                (result.updated if current else result.created).add(owner_id)
+        gone = [owner for owner in checked if owner not in plan_processes and owner in existing]
+        ApprovalProcess.objects.filter(pk__in=[existing[owner].process_id for owner in gone]).delete()
+        result.deleted = set(gone)
+        wanted = {owner: plan_processes[owner] for owner in checked if owner in plan_processes}
+        result.created, result.updated = _write_automatic_processes(
+            company=company,
+            planned=wanted,
+            existing={owner: existing[owner] for owner in wanted if owner in existing},
+            names={owner: people[owner].label for owner in wanted},
+        )
         result.cycles_reported = _report_cycles(company, cycles, people)
         result.trips_reassigned = len(sync_pending_trips(company=company))
     return result

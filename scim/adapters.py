@@ -238,9 +238,9 @@ class _domain_errors:
 def _text(value: Any, attribute: str) -> str:
     if value is None:
         return ""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if not isinstance(value, str):
         raise InvalidValue(f"{attribute} must be a string.")
-    return str(value)
+    return value
 
 
 def _element_value(doc: dict, name: str) -> str:

@@ -67,7 +67,9 @@ def canonical(body: dict[str, Any]) -> dict[str, Any]:
             continue
         urn, rest = _split_urn(key)
         if not rest:
-            if urn != CORE_USER and isinstance(value, dict):
+            if urn != CORE_USER and value is not None:
+                if not isinstance(value, dict):
+                    raise InvalidValue(f"{urn} must hold an object.")
                 for sub_key, sub_value in value.items():
                     _set(doc, urn, str(sub_key), sub_value, strict=False)
             continue

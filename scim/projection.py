@@ -39,12 +39,16 @@ def project(doc: dict[str, Any], *, attributes: str | None, excluded: str | None
     for key, value in doc.items():
         urn = key if key in (ENTERPRISE_USER, TRAVELPERK_USER) else None
         if urn:
+            if any(u == urn and a == "" for u, a, _ in unwanted):
+                continue
             kept = {k: v for k, v in value.items() if _keep(urn, k, wanted, unwanted)}
             kept = {k: _keep_sub(urn, k, v, wanted, unwanted) for k, v in kept.items()}
             if kept:
                 result[key] = kept
         elif key in ALWAYS or _keep(None, key, wanted, unwanted):
             result[key] = value if key in ALWAYS else _keep_sub(None, key, value, wanted, unwanted)
+    if "schemas" in result:
+        result["schemas"] = [u for u in result["schemas"] if u == CORE_USER or u in result]
     return result
 
 

@@ -105,3 +105,15 @@ def other_scim_token(other_company):
 
     _, raw = issue_secret_token(company=other_company, name="tests")
     return raw
+
+
+@pytest.fixture
+def celery_in_process():
+    """Run Celery tasks in-process even when REDIS_URL is set (as in CI), for tests that need
+    background work done before they look (approval chains after SCIM or settings changes)."""
+    from travelportal.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

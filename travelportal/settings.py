@@ -179,8 +179,14 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_REFRESH_TOKEN_SECONDS", 60 * 60 * 24 * 365),
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": env_int("OAUTH_REFRESH_GRACE_SECONDS", 120),
     "ROTATE_REFRESH_TOKEN": True,
-    "PKCE_REQUIRED": False,
-    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
+    # PKCE is required of every client except Entra's gallery client, which does not send
+    # it (CompanyOAuth2Validator.is_pkce_required); a client that sends it is checked.
+    "PKCE_REQUIRED": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
     # Tokens take the company of the admin who authorized them (travelportal.tokens).
     "OAUTH2_VALIDATOR_CLASS": "travelportal.tokens.oauth2_validators.CompanyOAuth2Validator",
     "ACCESS_TOKEN_ADMIN_CLASS": "travelportal.tokens.admin.CompanyAccessTokenAdmin",
@@ -188,6 +194,9 @@ OAUTH2_PROVIDER = {
     # Tokens stay in plain text at rest (only their SHA-256 is looked up): the refresh
     # grace period must hand back the previously issued pair, which hashing would lose.
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": False,
+    # Off on purpose: with it, one replayed old refresh token (a retry after the grace
+    # period) revokes the whole family, and Entra's job would be quarantined.
+    "REFRESH_TOKEN_REUSE_PROTECTION": False,
 }
 
 # --- Celery ----------------------------------------------------------------------------

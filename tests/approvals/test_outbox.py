@@ -124,11 +124,8 @@ def test_a_stale_schedule_is_enqueued_again(automated, enqueued):
 
 
 def test_in_process_tasks_build_the_chain_right_after_the_commit(
-    automated, monkeypatch, django_capture_on_commit_callbacks
+    automated, celery_in_process, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(
-        tasks.process_chain_changes, "apply_async", lambda args, **kw: tasks.process_chain_changes.apply(args=args)
-    )
     boss = provision(automated, django_capture_on_commit_callbacks, username="boss@acme.example")
     report = provision(automated, django_capture_on_commit_callbacks, username="r@acme.example", manager=boss)
     assert process_snapshot(automated)[boss.pk][1] == {report.pk}

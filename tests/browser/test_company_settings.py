@@ -7,7 +7,8 @@ the requests and charts them; a report requests a trip and the manager approves 
 
 Playwright drives Debian's Chromium (never ``playwright install``). Without
 /usr/bin/chromium the test skips, except in CI (CI=true) where it fails. When it fails,
-a screenshot of every page it visited is saved to test-artifacts/.
+a screenshot of every page it visited is saved to test-artifacts/ (SCREENSHOTS=always
+saves them on success too).
 """
 
 from __future__ import annotations
@@ -263,5 +264,8 @@ def test_an_admin_sets_up_scim_and_approvals_in_the_browser(chromium, live_serve
         saved = screenshots.save()
         print(f"Saved {len(saved)} screenshots to {ARTIFACTS}")
         raise
+    else:
+        if os.environ.get("SCREENSHOTS") == "always":
+            screenshots.save()
     finally:
         context.close()

@@ -337,3 +337,8 @@ def test_refusals_of_the_approvals_service_are_shown_next_to_the_field(admin_cli
     response = admin_client.post(f"{URL}/approvals", APPROVALS_ON)
     assert response.status_code == 400
     assert response.context["approvals_form"].errors["chain_depth"] == ["The chain depth must be 1, 2 or 3."]
+
+
+def test_a_request_in_the_last_minute_reads_just_now(admin_client, company):
+    ProvisioningLogEntry.objects.create(company=company, created_at=timezone.now(), operation="read", status=200)
+    assert ">just now</time>" in admin_client.get(URL).content.decode()

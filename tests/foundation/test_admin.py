@@ -408,3 +408,29 @@ def test_the_provisioning_log_browses_by_company_operation_and_status(world, oth
     assert listed(outcome="error") == [(other_company.pk, "delete", 404)]
     assert listed(status="201") == [(world.pk, "create", 201)]
     assert listed(q="tom@acme") == [(world.pk, "create", 201)]
+
+
+def test_an_edit_that_changes_approval_chains_tells_the_approvals_app(world, staff_client, traveller, admin_user):
+    from travelportal.companies.signals import people_changed
+
+    heard = []
+
+    def receiver(sender, **kwargs):
+        heard.append((kwargs["company_id"], list(kwargs["user_ids"])))
+
+    people_changed.connect(receiver)
+    try:
+        url = admin_url(User, "change", traveller.pk)
+        data = change_form_data(staff_client.get(url))
+        data["title"] = "No chain change"
+        staff_client.post(url, data)
+        assert heard == []
+
+        data["manager"] = ""
+        staff_client.post(url, data)
+    finally:
+        people_changed.disconnect(receiver)
+
+    assert heard == [(world.pk, [traveller.pk])]
+    traveller.refresh_from_db()
+    assert traveller.manager is None

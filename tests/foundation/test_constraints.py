@@ -271,3 +271,20 @@ def test_every_same_company_trigger_is_installed_after_all_migrations():
             assert f"tp_{rule.name}_update" in installed
             if not rule.update_only:
                 assert f"tp_{rule.name}_insert" in installed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_trigger_migration_removes_and_reinstalls_its_triggers():
+    names = {f"tp_{rule.name}" for rule in triggers_migration.RULES}
+
+    def installed() -> set[str]:
+        return {name for name in installed_trigger_names() if name.rsplit("_", 1)[0] in names or name in names}
+
+    assert installed()
+    with connection.schema_editor() as editor:
+        triggers_migration.remove_triggers(None, editor)
+    assert installed() == set()
+
+    with connection.schema_editor() as editor:
+        triggers_migration.install_triggers(None, editor)
+    test_every_same_company_trigger_is_installed_after_all_migrations()

@@ -108,7 +108,14 @@ def db_state() -> tuple:
 
     people = tuple(
         User.objects.order_by("pk").values_list(
-            "pk", "username", "external_id", "updated_at", "manager_id", "pending_manager_ref", "is_active", "deleted_at"
+            "pk",
+            "username",
+            "external_id",
+            "updated_at",
+            "manager_id",
+            "pending_manager_ref",
+            "is_active",
+            "deleted_at",
         )
     )
     profiles = tuple(User.invoice_profiles.through.objects.order_by("pk").values_list("user_id", "invoiceprofile_id"))

@@ -163,7 +163,11 @@ def test_post_ignores_meta_roles_nulls_unknown_attributes_and_odd_case(scim, cat
         "id": "chosen-by-client",
         "password": "hunter2hunter2",
         "name": {"GivenName": "Bob", "familyName": None},
-        f"{TRAVELPERK}": {"emergencyContact.name": "Ann", "invoiceProfiles": ["Acme Ltd", "Acme Inc"], "gender": "male"},
+        f"{TRAVELPERK}": {
+            "emergencyContact.name": "Ann",
+            "invoiceProfiles": ["Acme Ltd", "Acme Inc"],
+            "gender": "male",
+        },
     }
 
     response = scim.post("Users", body)

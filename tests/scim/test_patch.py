@@ -69,7 +69,9 @@ def test_every_manager_removal_shape_removes_it(scim, created, admin_user, opera
 
 def test_a_manager_is_set_by_the_post_body_as_a_string_or_object(scim, catalogue, admin_user):
     as_string = scim.post("Users", {"userName": "s@acme.example", ENTERPRISE: {"manager": str(admin_user.pk)}})
-    as_object = scim.post("Users", {"userName": "o@acme.example", ENTERPRISE: {"manager": {"value": str(admin_user.pk)}}})
+    as_object = scim.post(
+        "Users", {"userName": "o@acme.example", ENTERPRISE: {"manager": {"value": str(admin_user.pk)}}}
+    )
 
     assert as_string.json()[ENTERPRISE]["manager"]["value"] == str(admin_user.pk)
     assert as_object.json()[ENTERPRISE]["manager"]["value"] == str(admin_user.pk)

@@ -88,6 +88,18 @@ def fresh_oauth_server():
     drop()
 
 
+def test_the_consent_page_warns_when_scim_is_switched_off(admin_client, entra, company):
+    on = admin_client.get("/oauth2/authorize/", authorize_params(entra)).content.decode()
+    company.scim_enabled = False
+    company.save(update_fields=["scim_enabled"])
+
+    off = admin_client.get("/oauth2/authorize/", authorize_params(entra)).content.decode()
+
+    assert "The SCIM API is switched off for Acme" not in on
+    assert "The SCIM API is switched off for Acme" in off
+    assert "Authorize App" in off
+
+
 def test_an_access_token_lifetime_comes_from_settings(admin_client, entra, settings, fresh_oauth_server):
     settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "ACCESS_TOKEN_EXPIRE_SECONDS": 6 * 3600}
 
@@ -130,6 +142,40 @@ def test_a_code_issued_with_pkce_is_refused_without_the_verifier(admin_client, e
     assert not AccessToken.objects.exists()
 
 
+def test_other_clients_than_entra_must_use_pkce(admin_client):
+    from oauth2_provider.models import get_application_model
+
+    Application = get_application_model()
+    other = Application.objects.create(
+        name="A script",
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris="https://script.example/cb",
+    )
+
+    response = admin_client.get(
+        "/oauth2/authorize/",
+        {"response_type": "code", "client_id": other.client_id, "redirect_uri": "https://script.example/cb"},
+    )
+
+    query = redirect_query(response)
+    assert query["error"] == "invalid_request"
+    assert query["error_description"] == "Code challenge required."
+
+
+def test_the_plain_pkce_method_is_refused(admin_client, entra):
+    _, _, Grant = _models()
+    page = admin_client.get(
+        "/oauth2/authorize/", authorize_params(entra, code_challenge="x" * 50, code_challenge_method="plain")
+    )
+    if page.status_code == 200:
+        data = {k: v for k, v in page.context["form"].initial.items() if v is not None} | {"allow": "Authorize"}
+        page = admin_client.post("/oauth2/authorize/", data)
+
+    assert redirect_query(page)["error"] == "invalid_request"
+    assert not Grant.objects.exists()
+
+
 def test_cancel_sends_access_denied_and_the_state_back(admin_client, entra):
     _, _, Grant = _models()
 
@@ -153,6 +199,29 @@ def test_a_redirect_uri_that_is_not_registered_exactly_is_refused_without_redire
         response = admin_client.get("/oauth2/authorize/", authorize_params(entra, redirect_uri=uri))
         assert response.status_code == 400, uri
         assert "can't be completed" in response.content.decode()
+    assert not Grant.objects.exists()
+
+
+def test_the_state_comes_back_exactly_as_sent(admin_client, entra):
+    state = "a b+c/=?&x%20ü"
+
+    query = redirect_query(consent(admin_client, entra, state=state))
+
+    assert query["state"] == state
+
+
+def test_a_tampered_consent_form_is_refused_without_a_code(admin_client, entra):
+    _, _, Grant = _models()
+    page = admin_client.get("/oauth2/authorize/", authorize_params(entra))
+    data = {k: v for k, v in page.context["form"].initial.items() if v is not None} | {"allow": "Authorize"}
+
+    elsewhere = admin_client.post("/oauth2/authorize/", data | {"redirect_uri": "https://evil.example/cb"})
+    incomplete = admin_client.post("/oauth2/authorize/", {"allow": "Authorize", "client_id": entra.client_id})
+
+    assert elsewhere.status_code == 400
+    assert "evil.example" not in elsewhere.get("Location", "")
+    assert incomplete.status_code == 400
+    assert "The authorization form was incomplete" in incomplete.content.decode()
     assert not Grant.objects.exists()
 
 

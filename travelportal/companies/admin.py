@@ -20,7 +20,7 @@ from travelportal.companies.people import deactivate_person, reactivate_person
 from travelportal.companies.signals import people_changed
 
 # Edits that can change who approves whose trips (see companies.signals).
-CHAIN_FIELDS = frozenset({"company", "manager", "is_active"})
+CHAIN_FIELDS = frozenset({"company", "manager", "is_active", "role"})
 
 
 @admin.register(Company)

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import uuid
 
-from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import get_scopes_backend
 
 AccessToken = get_access_token_model()
 RefreshToken = get_refresh_token_model()
-Grant = get_grant_model()
 
 
 class CompanyOAuth2Validator(OAuth2Validator):
@@ -48,6 +47,16 @@ class CompanyOAuth2Validator(OAuth2Validator):
             return False
         request.company_id = request.refresh_token_instance.company_id
         return True
+
+    def is_pkce_required(self, client_id, request):
+        """RFC 7636 is required of every client (PKCE_REQUIRED) except Entra's gallery
+        client, which never sends a code_challenge; when it does send one, it is verified."""
+        from travelportal.tokens.services import ENTRA_APPLICATION_NAME
+
+        client = getattr(request, "client", None)
+        if client is not None and client.client_id == client_id and client.name == ENTRA_APPLICATION_NAME:
+            return False
+        return super().is_pkce_required(client_id, request)
 
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
         """RFC 6749 §3.3 lets the server ignore requested scopes it does not know.

@@ -32,6 +32,15 @@ class AuthorizeView(AuthorizationView):
             del request.GET["approval_prompt"]
         return super().get(request, *args, **kwargs)
 
+    def form_invalid(self, form):
+        # The consent form's hidden fields carry the request; missing ones mean a tampered
+        # or truncated form, which is answered like any malformed request (RFC 6749 §4.1.2.1).
+        error = {
+            "error": "invalid_request",
+            "description": "The authorization form was incomplete. Start again from the identity provider.",
+        }
+        return self.render_to_response({"error": error}, status=400)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["company"] = self.request.user.company

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from travelportal.companies.models import Company
 from travelportal.companysettings.access import company_admin_required
 from travelportal.companysettings.activity import SERIES, activity_buckets, filter_log_entries
-from travelportal.companysettings.charts import COLOURS, activity_chart_svg, bucket_label
+from travelportal.companysettings.charts import activity_chart_svg, bucket_label
 from travelportal.companysettings.forms import ActivityFilterForm
 
 PAGE_SIZE = 50
@@ -29,10 +29,7 @@ def provisioning_activity(request: HttpRequest, company: Company) -> HttpRespons
     entries = filter_log_entries(company=company, **{k: v for k, v in filters.items() if v})
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     buckets = activity_buckets(company=company, days=period, bucket=bucket)
-    totals = [
-        {"key": key, "label": label, "colour": COLOURS[key], "total": sum(b.counts[key] for b in buckets)}
-        for key, label, _ in SERIES
-    ]
+    totals = [{"key": key, "label": label, "total": sum(b.counts[key] for b in buckets)} for key, label, _ in SERIES]
     table = [
         {"label": bucket_label(b, bucket, long=True), "counts": [b.counts[key] for key, _, _ in SERIES]}
         for b in buckets

@@ -27,9 +27,7 @@ class Command(BaseCommand):
         if result.created:
             self.stdout.write(f"Created company {company.slug} ({company.name}); SCIM API {scim}.")
         elif result.changed_fields:
-            self.stdout.write(
-                f"Updated company {company.slug} ({', '.join(result.changed_fields)}); SCIM API {scim}."
-            )
+            self.stdout.write(f"Updated company {company.slug} ({', '.join(result.changed_fields)}); SCIM API {scim}.")
         else:
             self.stdout.write(f"Company {company.slug} already exists; nothing changed. SCIM API {scim}.")
 

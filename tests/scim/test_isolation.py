@@ -1,0 +1,90 @@
+"""Tenant isolation: another company's people never show, and their ids are a 404."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.scim.conftest import ENTERPRISE, db_state
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
+def test_another_companys_id_is_404_for_every_verb(scim, other_admin, method):
+    body = None
+    if method == "PUT":
+        body = {"userName": "stolen@acme.example"}
+    elif method == "PATCH":
+        body = {"Operations": [{"op": "replace", "path": "title", "value": "pwned"}]}
+    before = db_state()
+
+    response = scim.request(method, f"Users/{other_admin.pk}", body)
+
+    assert response.status_code == 404
+    assert response.json()["status"] == "404"
+    assert db_state() == before
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        None,
+        'userName eq "olga@globex.example"',
+        'userName co "example"',
+        "userName pr",
+        'id eq "{other}"',
+        'externalId pr or not (userName eq "x")',
+        'name.givenName eq "Olga"',
+    ],
+)
+def test_lists_and_filters_never_show_another_companys_people(scim, other_admin, admin_user, query):
+    params = {"filter": query.replace("{other}", str(other_admin.pk))} if query else {}
+
+    response = scim.client.get("/scim/v2/Users", params, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+
+    assert response.status_code == 200
+    ids = {r["id"] for r in response.json()["Resources"]}
+    assert str(other_admin.pk) not in ids
+    assert ids <= {str(admin_user.pk)}
+    assert response.json()["totalResults"] == len(ids)
+
+
+def test_the_other_company_sees_only_its_own(other_scim, other_admin, admin_user):
+    body = other_scim.get("Users").json()
+
+    assert [r["id"] for r in body["Resources"]] == [str(other_admin.pk)]
+
+
+@pytest.mark.parametrize("reference", ["{id}", "olga@globex.example"], ids=["by-id", "by-username-of-another-company"])
+def test_another_companys_person_is_never_a_manager(scim, created, other_admin, reference):
+    value = reference.replace("{id}", str(other_admin.pk))
+    before = db_state()
+
+    response = scim.patch(f"Users/{created['id']}", [{"op": "add", "path": f"{ENTERPRISE}:manager", "value": value}])
+
+    if reference == "{id}":
+        assert response.status_code == 400
+        assert response.json()["scimType"] == "invalidValue"
+        assert db_state() == before
+    else:
+        # Another company's userName matches nobody here: it stays a pending reference
+        # of this company and never resolves to Globex's person.
+        assert response.status_code == 200
+        assert "manager" not in response.json().get(ENTERPRISE, {})
+        from travelportal.companies.models import User
+
+        assert User.objects.get(pk=created["id"]).manager is None
+
+
+def test_a_user_name_taken_in_another_company_is_a_conflict(scim, other_admin, catalogue):
+    # userName is how people sign in, so it is unique across the platform.
+    response = scim.post("Users", {"userName": "OLGA@globex.example"})
+
+    assert response.status_code == 409
+
+
+def test_the_same_external_id_may_exist_in_two_companies(scim, other_scim, catalogue):
+    first = scim.post("Users", {"userName": "a@acme.example", "externalId": "E1"})
+    second = other_scim.post("Users", {"userName": "a@globex.example", "externalId": "E1"})
+
+    assert (first.status_code, second.status_code) == (201, 201)

@@ -1,0 +1,78 @@
+"""The people domain SCIM calls: signals, sessions, atomicity."""
+
+from __future__ import annotations
+
+import pytest
+
+from travelportal.companies import people
+from travelportal.companies.models import User
+from travelportal.companies.signals import people_changed
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def signals():
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append((kwargs["company_id"], sorted(str(i) for i in kwargs["user_ids"])))
+
+    people_changed.connect(receiver)
+    yield received
+    people_changed.disconnect(receiver)
+
+
+def test_creating_sends_people_changed(company, signals):
+    user = people.create_person(company=company, data=people.PersonData(fields={"username": "n@acme.example"}))
+
+    assert signals == [(company.pk, [str(user.pk)])]
+    assert user.scim_managed is True
+
+
+def test_a_title_change_sends_nothing_but_manager_and_active_changes_do(company, traveller, admin_user, signals):
+    people.update_person(user=traveller, data=people.PersonData(fields={"title": "CFO"}, present=set()))
+    assert signals == []
+
+    people.update_person(user=traveller, data=people.PersonData(manager=str(admin_user.pk), present={"manager"}))
+    people.deactivate_person(user=traveller)
+    people.reactivate_person(user=traveller)
+
+    assert signals == [(company.pk, [str(traveller.pk)])] * 3
+
+
+def test_deleting_sends_the_person_and_their_reports(company, traveller, admin_user, signals):
+    traveller.manager = admin_user
+    traveller.save()
+
+    people.delete_person(user=admin_user)
+
+    assert signals == [(company.pk, sorted([str(admin_user.pk), str(traveller.pk)]))]
+    admin_user.refresh_from_db()
+    assert admin_user.deleted_at is not None
+    assert User.objects.get(pk=traveller.pk).manager is None
+
+
+def test_deactivating_and_deleting_end_sessions(client, traveller, django_capture_on_commit_callbacks):
+    from django.contrib.sessions.models import Session
+
+    client.force_login(traveller)
+    assert Session.objects.count() == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        people.deactivate_person(user=traveller)
+
+    assert Session.objects.count() == 0
+
+
+def test_a_refused_value_writes_nothing(company, traveller):
+    before = list(User.objects.values_list("pk", "title", "updated_at"))
+
+    with pytest.raises(people.PersonError) as error:
+        people.update_person(
+            user=traveller,
+            data=people.PersonData(fields={"title": "New"}, travel_policy="Nope", present={"travel_policy"}),
+        )
+
+    assert error.value.attribute == "travelPolicy"
+    assert list(User.objects.values_list("pk", "title", "updated_at")) == before
