@@ -6,5 +6,8 @@ from approvals.services import record_people_changes
 
 
 def people_changed(sender, *, company_id: int, user_ids, **kwargs) -> None:
-    """Provisioning changed people: note it in the outbox, in the same transaction."""
+    """Provisioning changed people: note it in the outbox, in the same transaction.
+    Support staff belong to no company and are in no approval chain."""
+    if company_id is None:
+        return
     record_people_changes(company_id=company_id, user_ids=list(user_ids))

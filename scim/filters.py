@@ -14,6 +14,8 @@ import uuid
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from django.utils.dateparse import parse_datetime
 from django_scim.filters import UserFilterQuery
 from scim2_filter_parser import ast as scim_ast
@@ -174,6 +176,10 @@ class _Builder:
         if field.kind in ("id", "reference"):
             return self._identifier(field, op, raw)
         value = str(raw)
+        if op == "eq" and field.lookup == "username":
+            # Entra's find-by-userName runs for every user of every cycle: compare with
+            # LOWER() so PostgreSQL uses the case-insensitive unique index on userName.
+            return Q(Exact(Lower("username"), value.lower()))
         if op in STRING_LOOKUPS:
             return Q(**{f"{field.lookup}__{STRING_LOOKUPS[op]}": value})
         if op == "ne":

@@ -107,10 +107,11 @@ def other_scim_token(other_company):
     return raw
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def celery_in_process():
-    """Run Celery tasks in-process even when REDIS_URL is set (as in CI), for tests that need
-    background work done before they look (approval chains after SCIM or settings changes)."""
+    """Run Celery tasks in-process even when REDIS_URL is set (as in CI): tests, live servers
+    included, see background work (approval chains after SCIM or settings changes) done when
+    the request returns, and no test leaves tasks in Redis. The real-worker test turns it off."""
     from travelportal.celery import app
 
     before = app.conf.task_always_eager

@@ -16,6 +16,7 @@ from django.db import connection
 
 from approvals import tasks
 from approvals.models import ApprovalProcess
+from travelportal.celery import app as celery_app
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -42,6 +43,8 @@ def worker(monkeypatch, settings):
         tasks.process_chain_changes, "apply_async", partial(tasks.process_chain_changes.apply_async, queue=queue)
     )
     settings.APPROVALS_COALESCE_SECONDS = 0.2
+    # Tests run tasks in-process by default (tests/conftest.py); this one sends them to Redis.
+    celery_app.conf.task_always_eager = False  # the autouse fixture restores it
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),

@@ -123,9 +123,7 @@ def test_a_stale_schedule_is_enqueued_again(automated, enqueued):
     assert enqueued == [[automated.pk]]
 
 
-def test_in_process_tasks_build_the_chain_right_after_the_commit(
-    automated, celery_in_process, django_capture_on_commit_callbacks
-):
+def test_in_process_tasks_build_the_chain_right_after_the_commit(automated, django_capture_on_commit_callbacks):
     boss = provision(automated, django_capture_on_commit_callbacks, username="boss@acme.example")
     report = provision(automated, django_capture_on_commit_callbacks, username="r@acme.example", manager=boss)
     assert process_snapshot(automated)[boss.pk][1] == {report.pk}

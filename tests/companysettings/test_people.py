@@ -237,3 +237,44 @@ def test_an_invalid_date_of_birth_is_refused(admin_client, traveller):
     assert "Enter a valid date" in response.content.decode()
     traveller.refresh_from_db()
     assert traveller.date_of_birth is None
+
+
+def test_deactivating_a_person_signs_them_out(admin_client, traveller, django_capture_on_commit_callbacks):
+    from django.test import Client
+
+    from tests.companysettings.conftest import BACKEND
+
+    travellers_browser = Client()
+    travellers_browser.force_login(traveller, backend=BACKEND)
+    data = _form_data(traveller)
+    del data["is_active"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/company/people/{traveller.pk}/edit/", data)
+    assert response.status_code == 302
+    traveller.refresh_from_db()
+    assert traveller.is_active is False
+    assert "_auth_user_id" not in travellers_browser.session
+
+
+def test_a_persons_page_shows_who_approves_their_trips_step_by_step(
+    admin_client, company, traveller, django_capture_on_commit_callbacks
+):
+    services = pytest.importorskip("approvals.services")
+    manager = _person(company, "mia@acme.example", given_name="Mia", family_name="Manager")
+    big_boss = _person(company, "bo@acme.example", given_name="Bo", family_name="Boss")
+    User.objects.filter(pk=manager.pk).update(manager=big_boss)
+    User.objects.filter(pk=traveller.pk).update(manager=manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_approval_settings(
+            company=company,
+            approvals_through_idp=True,
+            auto_approval_processes=True,
+            chain_depth=2,
+            auto_process_trips="all",
+        )
+
+    response = admin_client.get(f"/company/people/{traveller.pk}/")
+
+    assert [[str(p) for p in step] for step in response.context["chain"]] == [["Mia Manager"], ["Bo Boss"]]
+    html = response.content.decode()
+    assert "Step 1:" in html and "Step 2:" in html

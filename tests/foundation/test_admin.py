@@ -434,3 +434,12 @@ def test_an_edit_that_changes_approval_chains_tells_the_approvals_app(world, sta
     assert heard == [(world.pk, [traveller.pk])]
     traveller.refresh_from_db()
     assert traveller.manager is None
+
+
+@pytest.mark.parametrize("model", [User, CostCentre, InvoiceProfile, TravelPolicy])
+def test_nothing_of_a_company_moves_to_another_company_in_admin(model, world, staff_client, traveller):
+    obj = traveller if model is User else model.objects.get(company=world)
+
+    form = staff_client.get(admin_url(model, "change", obj.pk)).context["adminform"].form
+
+    assert "company" not in form.fields

@@ -356,3 +356,12 @@ def test_seed_demo_restores_the_demo_login(db):
     run("seed_demo")
 
     assert signs_in("admin@demo.example", "demo-admin-pass") is not None
+
+
+def test_the_demo_admin_signs_in_on_the_sign_in_page(db, client):
+    run("seed_demo")
+
+    response = client.post("/accounts/login/", {"username": "admin@demo.example", "password": "demo-admin-pass"})
+
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(User.objects.get(username="admin@demo.example").pk)

@@ -1,4 +1,4 @@
-"""Discovery endpoints (RFC 7643 §5–7): what an Entra admin's mapping list is built from."""
+"""Discovery endpoints (RFC 7643 §5-7): what an Entra admin's mapping list is built from."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ def test_a_list_runs_the_same_queries_for_any_page_size(scim, catalogue, admin_u
     filtered, filtered_sql = _count(scim, "Users", {"filter": 'userName sw "p"', "count": 100})
 
     # token lookup, COUNT, page, invoice profiles prefetch, provisioning log INSERT
-    assert small == large == filtered <= 5, "\n".join(large_sql)
+    assert small == large == filtered <= 5, "\n\n".join([*small_sql, "--", *large_sql, "--", *filtered_sql])
     assert any("COUNT(" in sql.upper() for sql in large_sql), "\n".join(large_sql)
 
 

@@ -152,3 +152,33 @@ def test_tokens_keep_working_after_the_admin_who_authorized_them_is_deleted(clie
 
     assert refreshed.status_code == 200, refreshed.content
     assert client.get("/scim/v2/Users", **bearer(refreshed.json()["access_token"])).status_code == 200
+
+
+def test_an_admin_deactivated_over_scim_is_signed_out_and_their_authorization_keeps_working(
+    client, entra, entra_tokens, admin_user, scim_token, django_capture_on_commit_callbacks
+):
+    from django.contrib.sessions.models import Session
+    from django.test import Client
+
+    browser = Client()
+    assert browser.post("/accounts/login/", {"username": admin_user.username, "password": PASSWORD}).status_code == 302
+    session_key = browser.session.session_key
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.patch(
+            f"/scim/v2/Users/{admin_user.pk}",
+            data={
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "Replace", "path": "active", "value": "False"}],
+            },
+            content_type=SCIM_JSON,
+            **bearer(scim_token),
+        )
+
+    assert response.status_code in {200, 204}, response.content
+    admin_user.refresh_from_db()
+    assert admin_user.is_active is False
+    assert not Session.objects.filter(session_key=session_key).exists()
+    assert not browser.get("/accounts/login/").context["user"].is_authenticated
+    assert client.get("/scim/v2/Users", **bearer(entra_tokens["access_token"])).status_code == 200
+    assert refresh(client, entra, entra_tokens["refresh_token"]).status_code == 200

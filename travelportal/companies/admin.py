@@ -39,6 +39,11 @@ class CatalogueEntryAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
     ordering = ["company__name", "name"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # An entry never moves to another company: people of its company use it.
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "company"] if obj is not None else fields
+
 
 @admin.register(CostCentre)
 class CostCentreAdmin(CatalogueEntryAdmin):
@@ -167,6 +172,12 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A person never moves to another company: their manager, reports, catalogue
+        # and trips all belong to it (the database refuses most such moves anyway).
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "company"] if obj is not None and obj.company_id else fields
 
     @admin.display(description="name")
     def full_name(self, obj: User) -> str:

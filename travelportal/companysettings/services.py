@@ -111,12 +111,15 @@ def update_person(*, person: User, changes: dict[str, Any]) -> list[str]:
 
     Only fields in ``editable_fields_for(person)`` may change (IdP-owned attributes of a
     SCIM-managed person never do). When the manager or active flag changes, the
-    ``people_changed`` signal tells approvals to rebuild the affected chains."""
+    ``people_changed`` signal tells approvals to rebuild the affected chains (and
+    accounts to end a deactivated person's sessions)."""
     allowed = set(editable_fields_for(person))
     refused = set(changes) - allowed
     if refused:
         raise ValueError(f"These fields can't be edited here: {', '.join(sorted(refused))}")
 
+    # Serialise with a concurrent SCIM PATCH of the same person.
+    User.objects.select_for_update().filter(pk=person.pk).values_list("pk", flat=True).first()
     changed: list[str] = []
     invoice_profiles = changes.pop("invoice_profiles", None)
     for field, value in changes.items():
