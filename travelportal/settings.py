@@ -154,7 +154,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 # userNames compare case-insensitively, so attempts on "ALICE@…" and "alice@…" count together.
 AXES_USERNAME_CALLABLE = "travelportal.accounts.throttling.get_axes_username"
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "travelportal.accounts.throttling.lockout_response"
 # Axes otherwise prints a banner on stdout at start, which would corrupt the output of
 # commands that print a single value (issue_scim_token).
 AXES_VERBOSE = False

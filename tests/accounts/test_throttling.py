@@ -25,7 +25,9 @@ def test_repeated_failures_lock_the_account_out_even_with_the_right_password(cli
     response = sign_in(client, admin_user.username)
 
     assert response.status_code == 429
-    assert "Too many failed sign-in attempts" in response.content.decode()
+    html = response.content.decode()
+    assert "Too many failed sign-in attempts" in html
+    assert f"paused for 15 minutes after {settings.AXES_FAILURE_LIMIT} failed attempts" in html
     assert signed_in_user_id(client) is None
     # The refused attempt with the right password counts as one more failure.
     assert AccessAttempt.objects.get().failures_since_start == settings.AXES_FAILURE_LIMIT + 1
