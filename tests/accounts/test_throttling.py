@@ -27,7 +27,8 @@ def test_repeated_failures_lock_the_account_out_even_with_the_right_password(cli
     assert response.status_code == 429
     html = response.content.decode()
     assert "Too many failed sign-in attempts" in html
-    assert f"paused for 15 minutes after {settings.AXES_FAILURE_LIMIT} failed attempts" in html
+    minutes = round(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+    assert f"paused for {minutes} minutes after {settings.AXES_FAILURE_LIMIT} failed attempts" in html
     assert signed_in_user_id(client) is None
     # The refused attempt with the right password counts as one more failure.
     assert AccessAttempt.objects.get().failures_since_start == settings.AXES_FAILURE_LIMIT + 1
