@@ -91,7 +91,7 @@ class ScimUser(SCIMUser):
                         base_location(self.request),
                         reverse("scim:users", kwargs={"uuid": self.obj.manager_id}).lstrip("/"),
                     ),
-                    "displayName": str(self.obj.manager),
+                    "displayName": self.obj.manager.display_name or str(self.obj.manager),
                 }
             else:
                 # A pending reference is not a manager yet; it is shown read-only.

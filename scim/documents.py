@@ -279,8 +279,15 @@ def _apply_path(doc: dict, op: str, urn: str, rest: str, value: Any) -> None:
     else:
         shaped = _shape(name, subs, value)
         if name in MULTI_COMPLEX and op == "add" and isinstance(target.get(name), list):
-            known = {str(e.get("value")) for e in target[name]}
-            target[name] = target[name] + [e for e in shaped if str(e.get("value")) not in known]
+            if name == "invoiceProfiles":
+                known = {str(e.get("value")) for e in target[name]}
+                target[name] = target[name] + [e for e in shaped if str(e.get("value")) not in known]
+            else:
+                # One value per type is stored (the work one), so an added element
+                # replaces the element of its type instead of queueing behind it.
+                added = {str(e.get("type", "")).lower() for e in shaped}
+                kept = [e for e in target[name] if str(e.get("type", "")).lower() not in added]
+                target[name] = shaped + kept
         elif isinstance(shaped, dict) and isinstance(target.get(name), dict) and name != "manager":
             # RFC 7644 §3.5.2.1/3: sub-attributes not given are left unchanged.
             target[name] = {**target[name], **shaped}

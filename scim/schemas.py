@@ -43,9 +43,9 @@ def attribute(
         "mutability": mutability,
         "returned": returned,
     }
-    if type_ in ("string", "reference", "binary"):
-        doc["caseExact"] = case_exact
-        doc["uniqueness"] = uniqueness
+    # Entra's schema discovery expects caseExact and uniqueness on every attribute.
+    doc["caseExact"] = case_exact
+    doc["uniqueness"] = uniqueness
     if sub is not None:
         doc["subAttributes"] = sub
     if reference_types:

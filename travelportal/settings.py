@@ -217,6 +217,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "approvals-sweep-chain-changes": {"task": "approvals.sweep_chain_changes", "schedule": 60.0},
     # Full recompute of every company's automatic approval processes: repairs drift.
     "approvals-repair-all-chains": {"task": "approvals.repair_all_chains", "schedule": 3600.0},
+    # Expired and revoked OAuth tokens and codes (travelportal.tokens.tasks), daily.
+    "tokens-clear-expired-oauth-tokens": {"task": "tokens.clear_expired_oauth_tokens", "schedule": 24 * 3600.0},
 }
 # How long a rebuild of approval chains waits for more people changes before it runs.
 APPROVALS_COALESCE_SECONDS = float(env_int("APPROVALS_COALESCE_MS", 2000)) / 1000

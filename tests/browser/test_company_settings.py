@@ -5,8 +5,8 @@ provisions a manager and two reports with that token; People shows them; turning
 automatic approval process creation makes a process appear; Provisioning activity lists
 the requests and charts them; a report requests a trip and the manager approves it.
 
-Playwright drives Debian's Chromium (never ``playwright install``). Without
-/usr/bin/chromium the test skips, except in CI (CI=true) where it fails. When it fails,
+Playwright drives Debian's Chromium through the ``browser`` fixture of conftest (never
+``playwright install``; without Chromium the test skips, except in CI). When it fails,
 a screenshot of every page it visited is saved to test-artifacts/ (SCREENSHOTS=always
 saves them on success too).
 """
@@ -23,14 +23,6 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "correct horse battery staple"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -45,23 +37,6 @@ WIDE_JS = """
   .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + '.' + [...el.classList].join('.')
        + ' right=' + Math.round(el.getBoundingClientRect().right))
 """
-
-
-@pytest.fixture
-def chromium():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{CHROMIUM} is missing; CI must install Debian's chromium for browser tests.")
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium to run browser tests.")
-    # Playwright's sync API runs an event loop in this thread; the test still needs the
-    # ORM for setup and checks, which Django refuses inside a loop unless told it is safe.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Screenshots:
@@ -128,7 +103,7 @@ def _sign_in(page, base: str, username: str, next_path: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_admin_sets_up_scim_and_approvals_in_the_browser(chromium, live_server, screenshots):
+def test_an_admin_sets_up_scim_and_approvals_in_the_browser(browser, live_server, screenshots, settings):
     from travelportal.companies.models import Company, User
 
     company = Company.objects.create(name="Acme", slug="acme", scim_enabled=False)
@@ -136,7 +111,10 @@ def test_an_admin_sets_up_scim_and_approvals_in_the_browser(chromium, live_serve
         "alice@acme.example", PASSWORD, company=company, role=User.Role.ADMIN, given_name="Alice", family_name="Admin"
     )
     base = live_server.url
-    context = chromium.new_context()
+    # live_server speaks plain http, where a browser drops cookies marked Secure.
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    context = browser.new_context()
     page = context.new_page()
     try:
         # Sign in; Company Settings opens on Integrations > SCIM.
@@ -217,7 +195,7 @@ def test_an_admin_sets_up_scim_and_approvals_in_the_browser(chromium, live_serve
         assert page.locator("svg.chart[role=img] > title").text_content() == "Provisioning activity per hour"
 
         # On a phone the settings pages fit the screen.
-        phone = chromium.new_context(viewport={"width": 390, "height": 844}, storage_state=context.storage_state())
+        phone = browser.new_context(viewport={"width": 390, "height": 844}, storage_state=context.storage_state())
         phone_page = phone.new_page()
         for path in (
             "/company/integrations/scim",
@@ -236,7 +214,7 @@ def test_an_admin_sets_up_scim_and_approvals_in_the_browser(chromium, live_serve
             person = User.objects.get(username=user_name)
             person.set_password(PASSWORD)
             person.save(update_fields=["password"])
-        report = chromium.new_context().new_page()
+        report = browser.new_context().new_page()
         _sign_in(report, base, "rob@acme.example", "/trips/new/")
         start = dt.date.today() + dt.timedelta(days=14)
         report.fill("#id_destination", "Lisbon")
@@ -249,7 +227,7 @@ def test_an_admin_sets_up_scim_and_approvals_in_the_browser(chromium, live_serve
         screenshots.take(report, "trip requested")
         assert "It now waits for approval" in report.content()
 
-        manager_page = chromium.new_context().new_page()
+        manager_page = browser.new_context().new_page()
         _sign_in(manager_page, base, "mia@acme.example", "/approvals/queue/")
         screenshots.take(manager_page, "approval queue")
         manager_page.locator("tr", has_text="Lisbon").locator("button", has_text="Approve").click()

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from travelportal.companies.models import CostCentre
+from travelportal.tokens.models import SecretToken
 
 GET_PAGES = [
     "/company/",
@@ -46,9 +47,15 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, db, url):
 
 
 @pytest.mark.parametrize("url", GET_PAGES + POST_ENDPOINTS)
-def test_a_traveller_is_refused(traveller_client, url):
-    response = traveller_client.get(url) if url in GET_PAGES else traveller_client.post(url)
+def test_a_traveller_is_refused(traveller_client, company, url):
+    data = {"name": "Mine", "approvals_through_idp": "on", "chain_depth": "2", "auto_process_trips": "all"}
+    response = traveller_client.get(url) if url in GET_PAGES else traveller_client.post(url, data)
     assert response.status_code == 403
+    # Nothing was written.
+    company.refresh_from_db()
+    assert company.scim_enabled is True
+    assert company.approvals_through_idp is False
+    assert not SecretToken.objects.exists()
 
 
 @pytest.mark.parametrize("url", ["/company/integrations/scim", "/company/people/"])

@@ -127,6 +127,7 @@ def test_keeping_the_same_name_on_edit_is_not_a_duplicate(admin_client, company,
     entry = model.objects.create(company=company, name=data["name"])
     response = admin_client.post(f"/company/{kind}/{entry.pk}/edit/", data)
     assert response.status_code == 302
+    assert list(model.objects.values_list("pk", "name")) == [(entry.pk, data["name"])]
 
 
 @kinds

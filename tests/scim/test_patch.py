@@ -91,6 +91,15 @@ def test_value_filter_paths_create_missing_elements(scim, catalogue):
     assert resource["emails"] == [{"value": "bare@work.example", "type": "work", "primary": True}]
 
 
+def test_adding_a_work_email_replaces_the_stored_one(scim, created):
+    resource = _patch(
+        scim, created, {"op": "add", "path": "emails", "value": [{"type": "work", "value": "new@x.example"}]}
+    )
+
+    assert resource["emails"] == [{"value": "new@x.example", "type": "work", "primary": True}]
+    assert User.objects.get(pk=created["id"]).work_email == "new@x.example"
+
+
 def test_attribute_names_and_ops_are_case_insensitive(scim, created):
     resource = _patch(
         scim,

@@ -82,7 +82,9 @@ def test_id_eq_with_something_that_is_not_a_uuid_is_an_empty_list(entra, ann):
 def test_and_of_two_eq_filters(entra, ann, make_user):
     make_user("bob@contoso.example", externalId="bob-ext")
 
-    hit = body(entra.find('userName eq "ann.lee@contoso.example" and externalId eq "0a21f0f2-8d2a-4f8e-bf98-7a2ac8a2c9f1"'))
+    hit = body(
+        entra.find('userName eq "ann.lee@contoso.example" and externalId eq "0a21f0f2-8d2a-4f8e-bf98-7a2ac8a2c9f1"')
+    )
     miss = body(entra.find('userName eq "ann.lee@contoso.example" and externalId eq "bob-ext"'))
 
     assert [r["id"] for r in hit["Resources"]] == [ann["id"]]

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.html import escape
 
 from tests.tokens.conftest import (
     ENTRA_REDIRECT,
@@ -76,10 +77,10 @@ def fresh_oauth_server():
     drop it before and after so a test's settings take effect and don't leak."""
     from oauth2_provider.views import TokenView
 
-    from travelportal.tokens.views import AuthorizeView
+    from travelportal.tokens.views import AuthorizeView, CompanyTokenView
 
     def drop():
-        for view in (TokenView, AuthorizeView):
+        for view in (TokenView, CompanyTokenView, AuthorizeView):
             if "_oauthlib_core" in view.__dict__:
                 delattr(view, "_oauthlib_core")
 
@@ -442,6 +443,24 @@ def test_only_a_company_admin_can_authorize(client, entra, persona, request):
     assert "Only a company admin can authorize" in page.content.decode()
     assert post.status_code == 403
     assert not Grant.objects.exists()
+
+
+def test_signing_in_as_someone_else_leads_back_to_the_authorization_request(client, entra, traveller, admin_user):
+    from tests.conftest import PASSWORD
+
+    client.force_login(traveller)
+    page = client.get("/oauth2/authorize/", authorize_params(entra))
+    next_url = page.context["request"].get_full_path()
+    assert f'name="next" value="{escape(next_url)}"' in page.content.decode()
+
+    signed_out = client.post("/accounts/logout/", {"next": next_url})
+    assert signed_out["Location"] == next_url
+    to_sign_in = client.get(signed_out["Location"])
+    assert to_sign_in["Location"].startswith("/accounts/login/?next=")
+    signed_in = client.post(to_sign_in["Location"], {"username": admin_user.username, "password": PASSWORD})
+
+    assert signed_in["Location"] == next_url
+    assert "Authorize App" in client.get(next_url).content.decode()
 
 
 def test_the_authorize_endpoint_refuses_other_methods(admin_client, entra):

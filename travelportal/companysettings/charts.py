@@ -13,7 +13,8 @@ import math
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from travelportal.companysettings.activity import SERIES, Bucket
+from travelportal.companies.models import Company
+from travelportal.companysettings.activity import SERIES, Bucket, activity_buckets
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 COLOURS = {"creates": "#0072B2", "updates": "#009E73", "deactivations": "#CC79A7", "errors": "#D55E00"}
@@ -166,6 +167,26 @@ def activity_chart_svg(buckets: list[Bucket], resolution: str, *, chart_id: str 
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every part is escaped by format_html
+
+
+def activity_chart(*, company: Company, days: int, resolution: str) -> dict:
+    """What the Provisioning activity page shows of the company's last ``days`` days per
+    ``resolution`` (hour or day): the SVG chart, the legend's totals and, for screen
+    readers and copying, a table of the buckets that had activity."""
+    buckets = activity_buckets(company=company, days=days, bucket=resolution)
+    return {
+        "chart": activity_chart_svg(buckets, resolution),
+        "totals": [
+            {"key": key, "label": label, "total": sum(b.counts[key] for b in buckets)} for key, label, _ in SERIES
+        ],
+        "table": [
+            {"label": bucket_label(b, resolution, long=True), "counts": [b.counts[key] for key, _, _ in SERIES]}
+            for b in buckets
+            if b.total
+        ],
+        "series": SERIES,
+        "bucket": resolution,
+    }
 
 
 def _f(value: float) -> str:

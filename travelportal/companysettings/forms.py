@@ -29,10 +29,19 @@ class SecretTokenForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
+    # Far enough for any integration; it also keeps the end of the day computable (the
+    # date input accepts 9999-12-31, whose next day does not exist).
+    MAX_LIFETIME = dt.timedelta(days=10 * 366)
+
     def clean_expires_on(self) -> dt.date | None:
         value = self.cleaned_data.get("expires_on")
-        if value is not None and value < timezone.now().date():
+        if value is None:
+            return None
+        today = timezone.now().date()
+        if value < today:
             raise forms.ValidationError("The expiry date must be today or later.")
+        if value > today + self.MAX_LIFETIME:
+            raise forms.ValidationError("The expiry date must be within 10 years. Leave it empty for no expiry.")
         return value
 
     @property
@@ -253,7 +262,12 @@ class PersonForm(forms.Form):
             if current == self.person.pk:
                 return True
             seen.add(current)
-            current = User.objects.filter(pk=current).values_list("manager_id", flat=True).first()
+            # Deleted people count too (company_id, not for_company): a loop through one is still a loop.
+            current = (
+                User.objects.filter(company_id=self.person.company_id, pk=current)
+                .values_list("manager_id", flat=True)
+                .first()
+            )
         return False
 
     def changes(self) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from travelportal.companies.models import CatalogueEntry, Company, User
@@ -76,6 +77,26 @@ def editable_fields_for(person: User) -> tuple[str, ...]:
     if person.scim_managed:
         return tuple(f for f in LOCALLY_EDITABLE_FIELDS if f not in IDP_OWNED_FIELDS)
     return LOCALLY_EDITABLE_FIELDS
+
+
+def search_people(*, company: Company, query: str = "", status: str = "") -> QuerySet[User]:
+    """The company's live people for the People list, narrowed by a search on names,
+    userName, email and title, and by ``status`` ("active", "inactive" or "" for all),
+    ordered by name, with what the list shows of their relations."""
+    people = User.objects.for_company(company).select_related("manager", "cost_centre", "travel_policy")
+    query = query.strip()
+    if query:
+        people = people.filter(
+            Q(username__icontains=query)
+            | Q(given_name__icontains=query)
+            | Q(family_name__icontains=query)
+            | Q(display_name__icontains=query)
+            | Q(work_email__icontains=query)
+            | Q(title__icontains=query)
+        )
+    if status:
+        people = people.filter(is_active=status == "active")
+    return people.order_by("family_name", "given_name", "username", "id")
 
 
 def set_scim_enabled(*, company: Company, enabled: bool) -> bool:

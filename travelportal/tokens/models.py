@@ -55,6 +55,9 @@ class RefreshToken(AbstractRefreshToken):
         verbose_name="authorized by",
     )
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="oauth_refresh_tokens")
+    # When the admin clicked Authorize, carried over on every rotation: the rows of earlier
+    # rotations are deleted by clear_expired, so it can't be recomputed from the family.
+    authorized_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(AbstractRefreshToken.Meta):
         swappable = "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL"

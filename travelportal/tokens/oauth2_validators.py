@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import get_scopes_backend
@@ -95,10 +96,15 @@ class CompanyOAuth2Validator(OAuth2Validator):
         return access_token
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
-        token_family = previous_refresh_token.token_family if previous_refresh_token else uuid.uuid4()
+        if previous_refresh_token is not None:
+            token_family = previous_refresh_token.token_family
+            authorized_at = previous_refresh_token.authorized_at or previous_refresh_token.created
+        else:
+            token_family, authorized_at = uuid.uuid4(), timezone.now()
         refresh_token = RefreshToken(
             user=request.user,
             company_id=access_token.company_id,
+            authorized_at=authorized_at,
             application=request.client,
             access_token=access_token,
             token_family=token_family,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Min, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import (
@@ -187,8 +187,8 @@ class EntraConnection:
 def entra_connection(company: Company) -> EntraConnection | None:
     """The company's live OAuth connection (a refresh token that is not revoked), or None.
 
-    ``authorized_at`` is when the current token family was first issued (the Authorize
-    click), since rotation creates a new refresh token on every cycle.
+    ``authorized_at`` is when the admin clicked Authorize: rotation creates a new refresh
+    token on every cycle and carries that moment over to it.
     """
     RefreshToken = get_refresh_token_model()
     AccessToken = get_access_token_model()
@@ -200,14 +200,6 @@ def entra_connection(company: Company) -> EntraConnection | None:
     )
     if live is None:
         return None
-    authorized_at = live.created
-    if live.token_family:
-        authorized_at = (
-            RefreshToken.objects.filter(company=company, token_family=live.token_family).aggregate(
-                first=Min("created")
-            )["first"]
-            or live.created
-        )
     last_used = (
         AccessToken.objects.filter(company=company, last_used_at__isnull=False)
         .order_by("-last_used_at")
@@ -216,7 +208,8 @@ def entra_connection(company: Company) -> EntraConnection | None:
     )
     return EntraConnection(
         authorized_by=live.user,
-        authorized_at=authorized_at,
+        # Tokens issued before authorized_at was recorded fall back to their own creation.
+        authorized_at=live.authorized_at or live.created,
         last_used_at=last_used,
         access_token_expires_at=live.access_token.expires if live.access_token else None,
     )

@@ -7,11 +7,65 @@ the consent page always shows (Entra's admin must see which company they connect
 
 from __future__ import annotations
 
+import base64
+import binascii
+from urllib.parse import unquote_plus
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from oauth2_provider.views import AuthorizationView
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
+
+NUL_DESCRIPTION = "A request parameter contains a NUL character."
 
 
-class AuthorizeView(AuthorizationView):
+def carries_nul(request: HttpRequest) -> bool:
+    """Whether a parameter, or the client credentials in HTTP Basic, contain NUL.
+
+    django-oauth-toolkit looks client ids, codes and PKCE challenges up or stores them as
+    they come, and PostgreSQL refuses NUL in text; such a request is malformed
+    (RFC 6749 §5.2 ``invalid_request``) and is answered so instead of with a 500.
+    """
+    for key, values in (*request.GET.lists(), *request.POST.lists()):
+        if "\x00" in key or any("\x00" in value for value in values):
+            return True
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return False  # Not our concern: the toolkit answers invalid_client.
+    # RFC 6749 §2.3.1: the id and secret are form-encoded inside the Basic credentials.
+    return "\x00" in unquote_plus(decoded)
+
+
+class RefuseNulMixin:
+    """Answers a request that ``carries_nul`` before the toolkit touches the database."""
+
+    def dispatch(self, request, *args, **kwargs) -> HttpResponse:
+        if carries_nul(request):
+            return self.nul_response(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def nul_response(self, request: HttpRequest) -> HttpResponse:
+        return JsonResponse({"error": "invalid_request", "error_description": NUL_DESCRIPTION}, status=400)
+
+
+# csrf_exempt again: overriding dispatch drops the toolkit's own exemption, and clients
+# authenticate with their credentials, not with a session.
+@method_decorator(csrf_exempt, name="dispatch")
+class CompanyTokenView(RefuseNulMixin, TokenView):
+    """RFC 6749 §3.2: django-oauth-toolkit's token endpoint."""
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class CompanyRevokeTokenView(RefuseNulMixin, RevokeTokenView):
+    """RFC 7009 §2: django-oauth-toolkit's revocation endpoint."""
+
+
+class AuthorizeView(RefuseNulMixin, AuthorizationView):
     """RFC 6749 §4.1.1: asks the signed-in company admin to authorize the client."""
 
     template_name = "oauth2_provider/authorize.html"
@@ -23,6 +77,11 @@ class AuthorizeView(AuthorizationView):
         if user.is_authenticated and not user.is_company_admin:
             return render(request, "oauth2_provider/authorize_forbidden.html", {"person": user}, status=403)
         return super().dispatch(request, *args, **kwargs)
+
+    def nul_response(self, request: HttpRequest) -> HttpResponse:
+        # Shown in the admin's browser, not read by a client: the error page.
+        error = {"error": "invalid_request", "description": NUL_DESCRIPTION}
+        return render(request, self.template_name, {"error": error}, status=400)
 
     def get(self, request, *args, **kwargs):
         if "approval_prompt" in request.GET:

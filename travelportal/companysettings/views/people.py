@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from approvals.chains import approval_steps_for
 from travelportal.companies.models import Company, User
 from travelportal.companysettings.access import company_admin_required
 from travelportal.companysettings.forms import PeopleSearchForm, PersonForm
-from travelportal.companysettings.services import IDP_OWNED_FIELDS, update_person
+from travelportal.companysettings.services import IDP_OWNED_FIELDS, search_people, update_person
 
 PAGE_SIZE = 25
 
@@ -23,39 +23,13 @@ def _person(company: Company, pk) -> User:
     )
 
 
-def _approval_chain(person: User) -> tuple[list[list[User]] | None, str]:
-    """Who approves this person's trips, step by step, or None with the reason it is unknown."""
-    try:
-        from approvals.chains import approval_steps_for
-    except ImportError:
-        return None, "Approval chains appear here once the approvals module is installed."
-    try:
-        return approval_steps_for(person), ""
-    except ImportError:
-        return None, "Approval chains appear here once the approvals module is installed."
-
-
 @company_admin_required
 @require_GET
 def people_list(request: HttpRequest, company: Company) -> HttpResponse:
     form = PeopleSearchForm(request.GET or None)
-    people = User.objects.for_company(company).select_related("manager", "cost_centre", "travel_policy")
-    if form.is_valid():
-        q = form.cleaned_data["q"].strip()
-        if q:
-            people = people.filter(
-                Q(username__icontains=q)
-                | Q(given_name__icontains=q)
-                | Q(family_name__icontains=q)
-                | Q(display_name__icontains=q)
-                | Q(work_email__icontains=q)
-                | Q(title__icontains=q)
-            )
-        if form.cleaned_data["status"]:
-            people = people.filter(is_active=form.cleaned_data["status"] == "active")
-    page = Paginator(people.order_by("family_name", "given_name", "username", "id"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    search = form.cleaned_data if form.is_valid() else {}
+    people = search_people(company=company, query=search.get("q", ""), status=search.get("status", ""))
+    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "companysettings/people_list.html", {"section": "people", "form": form, "page": page})
 
 
@@ -63,14 +37,12 @@ def people_list(request: HttpRequest, company: Company) -> HttpResponse:
 @require_GET
 def person_detail(request: HttpRequest, company: Company, pk) -> HttpResponse:
     person = _person(company, pk)
-    chain, chain_note = _approval_chain(person)
     context = {
         "section": "people",
         "person": person,
         "invoice_profiles": person.invoice_profiles.all(),
         "direct_reports": User.objects.for_company(company).filter(manager=person).order_by("family_name"),
-        "chain": chain,
-        "chain_note": chain_note,
+        "chain": approval_steps_for(person),
         "idp_owned_fields": IDP_OWNED_FIELDS,
     }
     return render(request, "companysettings/person_detail.html", context)

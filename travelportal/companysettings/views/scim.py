@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from approvals.services import update_approval_settings
 from travelportal.companies.models import Company
 from travelportal.companysettings.access import company_admin_required
 from travelportal.companysettings.activity import scim_health
@@ -34,15 +35,6 @@ def scim_base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri(SCIM_PATH)
 
 
-def _update_approval_settings():
-    """The approvals area's service, or None while that area is not installed."""
-    try:
-        from approvals.services import update_approval_settings
-    except ImportError:
-        return None
-    return update_approval_settings
-
-
 def _render_scim_page(
     request: HttpRequest,
     company: Company,
@@ -60,7 +52,6 @@ def _render_scim_page(
         "tokens": list_company_tokens(company=company),
         "token_form": token_form or SecretTokenForm(),
         "approvals_form": approvals_form or ApprovalSettingsForm(company=company),
-        "approvals_available": _update_approval_settings() is not None,
         "health": scim_health(company=company),
         "new_token": new_token,
     }
@@ -141,15 +132,11 @@ def connection_disconnect(request: HttpRequest, company: Company) -> HttpRespons
 @require_POST
 def approvals_save(request: HttpRequest, company: Company) -> HttpResponse:
     form = ApprovalSettingsForm(request.POST, company=company)
-    update = _update_approval_settings()
-    if update is None:
-        form.add_error(None, "Approval settings can't be saved yet: the approvals module is not installed.")
-        return _render_scim_page(request, company, approvals_form=form, status=503)
     if not form.is_valid():
         return _render_scim_page(request, company, approvals_form=form, status=400)
     data = form.cleaned_data
     try:
-        update(
+        update_approval_settings(
             company=company,
             approvals_through_idp=data["approvals_through_idp"],
             auto_approval_processes=data["auto_approval_processes"],
