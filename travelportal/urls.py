@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -10,4 +11,6 @@ urlpatterns = [
     path("scim/v2/", include("scim.urls")),
     path("company/", include("travelportal.companysettings.urls")),
     path("", include("approvals.urls")),
+    # Everyone's home is their trips; anonymous visitors land on sign-in from there.
+    path("", RedirectView.as_view(pattern_name="approvals:trip_list"), name="home"),
 ]

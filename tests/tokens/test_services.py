@@ -23,13 +23,19 @@ def test_a_company_without_authorize_has_no_connection(company, entra):
 def test_the_connection_says_who_authorized_it_and_when(admin_client, entra, entra_tokens, admin_user, company):
     from travelportal.tokens.services import entra_connection, find_bearer_credential
 
+    from oauth2_provider.models import get_refresh_token_model
+
+    first = get_refresh_token_model().objects.get()
     find_bearer_credential(entra_tokens["access_token"])
     refresh(admin_client, entra, entra_tokens["refresh_token"])
 
     connection_ = entra_connection(company)
 
     assert connection_.authorized_by == admin_user
-    assert connection_.authorized_at <= timezone.now()
+    # The Authorize click, not the latest rotation.
+    assert connection_.authorized_at == first.authorized_at
+    assert abs(first.authorized_at - first.created) < timedelta(seconds=5)
+    assert connection_.authorized_at < get_refresh_token_model().objects.get(revoked__isnull=True).created
     assert connection_.access_token_expires_at > timezone.now()
 
 
