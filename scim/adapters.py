@@ -15,7 +15,7 @@ from django.conf import settings
 from django.urls import reverse
 from django_scim.adapters import SCIMUser
 
-from scim.documents import MULTI_COMPLEX, _work_element, apply_patch, canonical
+from scim.documents import apply_patch, canonical, work_element
 from scim.errors import InvalidValue, Uniqueness
 from scim.schemas import CORE_USER, ENTERPRISE_USER, TRAVELPERK_USER
 from travelportal.companies import people
@@ -250,7 +250,7 @@ def _element_value(doc: dict, name: str) -> str:
     if not isinstance(elements, list) or not all(isinstance(e, dict) for e in elements):
         raise InvalidValue(f"{name} must be a list of objects.")
     # Only the work value is stored: the element typed work, else the primary, else the first.
-    element = _work_element(doc, name, create=False)
+    element = work_element(doc, name, create=False)
     primary = [e for e in elements if e.get("primary") in (True, "true", "True")]
     if str(element.get("type", "")).lower() != "work" and primary:
         element = primary[0]
@@ -308,6 +308,3 @@ def person_data(doc: dict[str, Any]) -> people.PersonData:
         invoice_profiles=[n for n in profile_names if n],
         manager=_text(manager, "manager"),
     )
-
-
-__all__ = ["MULTI_COMPLEX", "ScimUser", "base_location", "person_data"]

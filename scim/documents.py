@@ -99,7 +99,7 @@ def _set(doc: dict[str, Any], urn: str, dotted: str, value: Any, *, strict: bool
             return
         if name in MULTI_COMPLEX:
             # "emails.value" outside a value filter: the stored (work) element.
-            element = _work_element(target, name, create=True)
+            element = work_element(target, name, create=True)
             element[sub] = value
         else:
             current = target.get(name)
@@ -162,7 +162,9 @@ def _shape_object(name: str, subs: dict, value: dict) -> dict:
     return shaped
 
 
-def _work_element(target: dict, name: str, *, create: bool) -> dict:
+def work_element(target: dict, name: str, *, create: bool) -> dict:
+    """The element of a multi-valued attribute the portal stores: typed work, else the
+    first; with ``create``, a new work element is appended when there is none."""
     elements = target.get(name)
     if not isinstance(elements, list):
         elements = []
@@ -256,7 +258,7 @@ def _apply_path(doc: dict, op: str, urn: str, rest: str, value: Any) -> None:
         _apply_filtered(target, op, name, subs, match["filter"], sub, value, clearing)
     elif sub is not None:
         if name in MULTI_COMPLEX:
-            element = _work_element(target, name, create=not clearing)
+            element = work_element(target, name, create=not clearing)
             if clearing:
                 element.pop(sub, None)
             else:

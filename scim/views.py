@@ -24,7 +24,6 @@ from django_scim.models import SCIMServiceProviderConfig
 
 from scim.adapters import ScimUser, base_location
 from scim.errors import (
-    BadRequest,
     InvalidSyntax,
     InvalidValue,
     MethodNotAllowed,
@@ -39,6 +38,10 @@ from travelportal.companies.models import User
 
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def scim_json(doc: dict, *, status: int = 200, location: str = "") -> HttpResponse:
@@ -88,7 +91,8 @@ class PortalScimView(scim_views.SCIMView):
             # Also when no Content-Length announced it (chunked uploads).
             raise PayloadTooLarge(f"The request body is larger than {settings.SCIM_MAX_BODY_BYTES} bytes.")
         try:
-            doc = json.loads(body.decode("utf-8").strip() or "{}")
+            # NaN and Infinity are not JSON (RFC 8259 §6) though Python accepts them.
+            doc = json.loads(body.decode("utf-8").strip() or "{}", parse_constant=_refuse_constant)
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise InvalidSyntax(f"The request body is not valid JSON: {exc}") from exc
         self.request.scim.body = doc
@@ -316,6 +320,3 @@ class NotOfferedView(PortalScimView):
         raise NotImplementedByPortal(f"{request.path} is not offered by this service provider.")
 
     post = put = patch = delete = get
-
-
-__all__ = ["BadRequest"]

@@ -134,6 +134,15 @@ def test_sign_out_ends_the_session(client, traveller):
     assert not UserSession.objects.exists()
 
 
+def test_sign_out_never_redirects_off_site(client, traveller):
+    sign_in(client, traveller.username)
+
+    response = client.post("/accounts/logout/", {"next": "https://evil.example/"})
+
+    assert response["Location"] == "/accounts/login/"
+    assert signed_in_user_id(client) is None
+
+
 def test_sign_out_needs_a_post(client, traveller):
     sign_in(client, traveller.username)
 

@@ -259,7 +259,8 @@ def test_deactivating_a_person_signs_them_out(admin_client, traveller, django_ca
 def test_a_persons_page_shows_who_approves_their_trips_step_by_step(
     admin_client, company, traveller, django_capture_on_commit_callbacks
 ):
-    services = pytest.importorskip("approvals.services")
+    from approvals import services
+
     manager = _person(company, "mia@acme.example", given_name="Mia", family_name="Manager")
     big_boss = _person(company, "bo@acme.example", given_name="Bo", family_name="Boss")
     User.objects.filter(pk=manager.pk).update(manager=big_boss)

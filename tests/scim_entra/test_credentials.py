@@ -114,3 +114,50 @@ def test_scim_switched_off_for_the_company_is_refused_with_a_scim_body(client, c
 
     assert response.status_code in (401, 403)
     assert_scim_error(response, response.status_code)
+
+
+def _oauth_access_token(company, admin_user, *, expires_in: datetime.timedelta) -> str:
+    from oauth2_provider.models import get_access_token_model
+
+    from travelportal.tokens.models import SCIM_SCOPES
+    from travelportal.tokens.services import register_entra_application
+
+    application = register_entra_application().application
+    raw = f"oauth-{uuid.uuid4().hex}"
+    get_access_token_model().objects.create(
+        user=admin_user,
+        company=company,
+        application=application,
+        token=raw,
+        expires=timezone.now() + expires_in,
+        scope=" ".join(SCIM_SCOPES),
+    )
+    return raw
+
+
+def test_test_connection_with_the_oauth_access_token_from_authorize(client, company, admin_user):
+    raw = _oauth_access_token(company, admin_user, expires_in=datetime.timedelta(hours=1))
+
+    response = Entra(client, raw).find(f'userName eq "{uuid.uuid4()}"')
+
+    assert response.status_code == 200
+    assert body(response)["totalResults"] == 0
+
+
+def test_an_expired_oauth_access_token_is_a_401(client, company, admin_user):
+    raw = _oauth_access_token(company, admin_user, expires_in=-datetime.timedelta(seconds=1))
+
+    response = Entra(client, raw).find(f'userName eq "{uuid.uuid4()}"')
+
+    assert_scim_error(response, 401)
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_the_oauth_connection_keeps_working_after_the_authorizing_admin_is_disabled(client, company, admin_user):
+    raw = _oauth_access_token(company, admin_user, expires_in=datetime.timedelta(hours=1))
+    admin_user.is_active = False
+    admin_user.save()
+
+    response = Entra(client, raw).get("Users")
+
+    assert response.status_code == 200

@@ -80,6 +80,16 @@ class TestBadPayloads:
             (minimal_payload("x@contoso.example", **{TRAVELPERK: {"invoiceProfiles": ["Nope"]}}), "invalidValue"),
             (minimal_payload("x@contoso.example", **{ENTERPRISE: {"manager": str(uuid.uuid4())}}), None),
             (minimal_payload("x@contoso.example", displayName="x" * 300), "invalidValue"),
+            (minimal_payload("x" * 250 + "@contoso.example"), "invalidValue"),
+            (minimal_payload("x@contoso.example", externalId="e" * 300), "invalidValue"),
+            (minimal_payload("x@contoso.example", phoneNumbers=[{"type": "work", "value": "1" * 60}]), "invalidValue"),
+            (minimal_payload("x@contoso.example", emails=[{"type": "work", "value": "e" * 300}]), "invalidValue"),
+            (
+                minimal_payload("x@contoso.example", **{TRAVELPERK: {"emergencyContact": {"phone": "9" * 60}}}),
+                "invalidValue",
+            ),
+            (minimal_payload("x@contoso.example", name="Ann Lee"), "invalidValue"),
+            (minimal_payload("x@contoso.example", **{TRAVELPERK: "F"}), "invalidValue"),
         ],
         ids=[
             "no-userName",
@@ -92,6 +102,13 @@ class TestBadPayloads:
             "unknown-invoice-profile",
             "unknown-manager-id",
             "too-long",
+            "userName-too-long",
+            "externalId-too-long",
+            "phone-too-long",
+            "email-too-long",
+            "emergency-phone-too-long",
+            "name-as-string",
+            "extension-as-string",
         ],
     )
     def test_a_bad_post_is_a_400_with_a_scim_type_and_nothing_written(

@@ -21,9 +21,9 @@ def test_a_company_without_authorize_has_no_connection(company, entra):
 
 
 def test_the_connection_says_who_authorized_it_and_when(admin_client, entra, entra_tokens, admin_user, company):
-    from travelportal.tokens.services import entra_connection, find_bearer_credential
-
     from oauth2_provider.models import get_refresh_token_model
+
+    from travelportal.tokens.services import entra_connection, find_bearer_credential
 
     first = get_refresh_token_model().objects.get()
     find_bearer_credential(entra_tokens["access_token"])

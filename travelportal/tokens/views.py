@@ -1,8 +1,9 @@
 """The authorization server's endpoints (RFC 6749 §3.1, §3.2; RFC 7009 §2).
 
-The token and revocation endpoints are django-oauth-toolkit's own; the authorization
-endpoint is subclassed so that only a company admin can connect an application, and so
-the consent page always shows (Entra's admin must see which company they connect).
+The token and revocation endpoints are django-oauth-toolkit's own, behind a check that
+answers NUL-bearing input with ``invalid_request``; the authorization endpoint is also
+subclassed so that only a company admin can connect an application, and so the consent
+page always shows (Entra's admin must see which company they connect).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import base64
 import binascii
 from urllib.parse import unquote_plus
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
@@ -23,9 +25,9 @@ NUL_DESCRIPTION = "A request parameter contains a NUL character."
 def carries_nul(request: HttpRequest) -> bool:
     """Whether a parameter, or the client credentials in HTTP Basic, contain NUL.
 
-    django-oauth-toolkit looks client ids, codes and PKCE challenges up or stores them as
-    they come, and PostgreSQL refuses NUL in text; such a request is malformed
-    (RFC 6749 §5.2 ``invalid_request``) and is answered so instead of with a 500.
+    django-oauth-toolkit looks client ids and codes up as they come, and PostgreSQL
+    refuses NUL in text (a 500); such a request is malformed
+    (RFC 6749 §5.2 ``invalid_request``) and is answered so.
     """
     for key, values in (*request.GET.lists(), *request.POST.lists()):
         if "\x00" in key or any("\x00" in value for value in values):
@@ -53,14 +55,16 @@ class RefuseNulMixin:
         return JsonResponse({"error": "invalid_request", "error_description": NUL_DESCRIPTION}, status=400)
 
 
-# csrf_exempt again: overriding dispatch drops the toolkit's own exemption, and clients
-# authenticate with their credentials, not with a session.
+# Overriding dispatch drops the toolkit's own decorators on it, so they are repeated:
+# clients authenticate with their credentials, not with a session.
 @method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
 class CompanyTokenView(RefuseNulMixin, TokenView):
     """RFC 6749 §3.2: django-oauth-toolkit's token endpoint."""
 
 
 @method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
 class CompanyRevokeTokenView(RefuseNulMixin, RevokeTokenView):
     """RFC 7009 §2: django-oauth-toolkit's revocation endpoint."""
 
