@@ -94,11 +94,10 @@ class ScimUser(SCIMUser):
                     "displayName": self.obj.manager.display_name or str(self.obj.manager),
                 }
             else:
-                # A pending reference is not a manager yet; it is shown read-only.
-                del doc[ENTERPRISE_USER]["manager"]
-                if not doc[ENTERPRISE_USER]:
-                    del doc[ENTERPRISE_USER]
-                doc.setdefault(TRAVELPERK_USER, {})["pendingManager"] = manager["value"]
+                # A pending reference (a userName or externalId of someone not provisioned
+                # yet) is shown as the value alone: no $ref until that person exists. Entra
+                # then sees a value that differs from the id it would send and sends it.
+                doc[ENTERPRISE_USER]["manager"] = {"value": manager["value"]}
         for name in ("emails", "phoneNumbers"):
             # One work value is stored, so it is the primary one (RFC 7643 §2.4).
             for element in doc.get(name, []):

@@ -197,6 +197,10 @@ def apply_patch(document: dict[str, Any], body: Any) -> dict[str, Any]:
         op = fields.get("op")
         if not isinstance(op, str) or op.lower() not in ("add", "replace", "remove"):
             raise InvalidSyntax(f"Unknown PATCH op {op!r}; use add, replace or remove.")
+        if op.lower() != "remove" and "value" not in fields:
+            # RFC 7644 §3.5.2.1/3: add and replace MUST carry a value; an explicit null or
+            # "" is Entra's way of clearing, a missing one is a malformed request.
+            raise InvalidSyntax(f'A {op} operation needs a value (null or "" clears).')
         path = fields.get("path")
         if path is not None and not isinstance(path, str):
             raise InvalidPath("path must be a string.")

@@ -143,12 +143,6 @@ TRAVELPERK_ATTRIBUTES = [
         ],
     ),
     attribute("travelPolicy", case_exact=True, description="Name of the company's travel policy; it must exist."),
-    attribute(
-        "pendingManager",
-        mutability="readOnly",
-        case_exact=True,
-        description="A manager given by userName or externalId who is not provisioned yet.",
-    ),
 ]
 
 SCHEMAS: dict[str, dict[str, Any]] = {
@@ -205,5 +199,4 @@ READ_ONLY = {
     (CORE_USER, "meta", None),
     (CORE_USER, "groups", None),
     (ENTERPRISE_USER, "manager", "displayName"),
-    (TRAVELPERK_USER, "pendingManager", None),
 }

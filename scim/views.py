@@ -24,6 +24,7 @@ from django_scim.models import SCIMServiceProviderConfig
 
 from scim.adapters import ScimUser, base_location
 from scim.errors import (
+    InvalidFilter,
     InvalidSyntax,
     InvalidValue,
     MethodNotAllowed,
@@ -42,6 +43,16 @@ SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 
 def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a JSON value")
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def scim_json(doc: dict, *, status: int = 200, location: str = "") -> HttpResponse:
@@ -95,6 +106,9 @@ class PortalScimView(scim_views.SCIMView):
             doc = json.loads(body.decode("utf-8").strip() or "{}", parse_constant=_refuse_constant)
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise InvalidSyntax(f"The request body is not valid JSON: {exc}") from exc
+        if _has_nul(doc):
+            # PostgreSQL can store NUL in neither text nor jsonb; no attribute needs it.
+            raise InvalidValue("Values must not contain the NUL character (\\u0000).")
         self.request.scim.body = doc
         if not isinstance(doc, dict):
             raise InvalidSyntax("The request body must be a JSON object.")
@@ -150,6 +164,8 @@ class UsersView(PortalScimView, scim_views.UsersView):
         start, count = self._page(request, params)
         qs = self.queryset()
         if query:
+            if "\x00" in query:
+                raise InvalidFilter("The filter must not contain the NUL character.")
             qs = qs.filter(UserFilter.to_q(query))
         total = qs.count()
         page = list(qs.order_by("created_at", "id")[start - 1 : start - 1 + count]) if count else []

@@ -122,5 +122,7 @@ def test_scim2_tester_passes_every_check_of_what_the_portal_offers(live_scim):
         if _tolerated(result):
             continue
         failures.append(f"{result.status.name} {result.title} [{result.resource_type}]: {result.reason}")
-    assert results
+    succeeded = [r for r in results if r.status == Status.SUCCESS]
+    # The CRUD and PATCH checks of User ran, not only discovery.
+    assert len(succeeded) > 30 and any(r.resource_type == "User" for r in succeeded)
     assert not failures, "\n".join(failures)

@@ -55,14 +55,12 @@ def test_the_travelperk_extension_is_described_completely(scim, catalogue):
         "invoiceProfiles",
         "emergencyContact",
         "travelPolicy",
-        "pendingManager",
     }
     assert attributes["invoiceProfiles"]["multiValued"] is True
     assert attributes["invoiceProfiles"]["type"] == "complex"
     assert attributes["invoiceProfiles"]["subAttributes"][0]["canonicalValues"] == ["Acme Inc", "Acme Ltd"]
     assert attributes["travelPolicy"]["canonicalValues"] == ["Executive", "Standard"]
     assert {s["name"] for s in attributes["emergencyContact"]["subAttributes"]} == {"name", "phone"}
-    assert attributes["pendingManager"]["mutability"] == "readOnly"
 
 
 def test_the_core_and_enterprise_schemas_hold_the_mapped_attributes(scim):

@@ -57,7 +57,8 @@ def test_a_bad_filter_is_invalid_filter(scim, query):
         ({"op": "move", "path": "title", "value": "x"}, "invalidSyntax", "move"),
         ({"op": "replace", "path": "id", "value": "x"}, "mutability", "id"),
         ({"op": "replace", "path": "meta", "value": {}}, "mutability", "meta"),
-        ({"op": "add", "path": f"{TRAVELPERK}:pendingManager", "value": "x"}, "mutability", "pendingManager"),
+        ({"op": "add", "path": "groups", "value": []}, "mutability", "groups"),
+        ({"op": "replace", "path": "title"}, "invalidSyntax", "needs a value"),
     ],
 )
 def test_bad_patch_operations_are_refused_and_write_nothing(scim, created, operation, scim_type, detail):
@@ -217,3 +218,27 @@ def test_malformed_values_are_400_never_500(scim, catalogue, body):
     assert response.json()["scimType"] == "invalidValue"
     assert db_state() == before
     assert not User.objects.filter(username="x@acme.example").exists()
+
+
+@pytest.mark.parametrize(
+    ("raw", "scim_type"),
+    [
+        (b'{"userName": "a@acme.example", "title": NaN}', "invalidSyntax"),
+        (b'{"userName": "a@acme.example", "title": Infinity}', "invalidSyntax"),
+        (b'{"userName": "a\\u0000@acme.example"}', "invalidValue"),
+        (b"\xff\xfe", "invalidSyntax"),
+    ],
+)
+def test_what_json_or_postgresql_cannot_hold_is_400(scim, catalogue, raw, scim_type):
+    before = db_state()
+
+    assert_error(scim.post("Users", raw=raw), 400, scim_type)
+    assert db_state() == before
+
+
+def test_a_nul_in_a_filter_is_invalid_filter(scim):
+    response = scim.client.get(
+        "/scim/v2/Users", {"filter": 'userName eq "a\x00"'}, HTTP_AUTHORIZATION=f"Bearer {scim.token}"
+    )
+
+    assert_error(response, 400, "invalidFilter")

@@ -70,7 +70,7 @@ def test_another_companys_person_is_never_a_manager(scim, created, other_admin, 
         # Another company's userName matches nobody here: it stays a pending reference
         # of this company and never resolves to Globex's person.
         assert response.status_code == 200
-        assert "manager" not in response.json().get(ENTERPRISE, {})
+        assert response.json()[ENTERPRISE]["manager"] == {"value": "olga@globex.example"}
         from travelportal.companies.models import User
 
         assert User.objects.get(pk=created["id"]).manager is None

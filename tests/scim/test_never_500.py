@@ -65,7 +65,7 @@ PATHS = st.sampled_from(
 OPERATION = st.fixed_dictionaries(
     {"op": st.sampled_from(["add", "Replace", "remove", "copy", 3]), "path": PATHS | JSON, "value": JSON}
 )
-FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @FAST
