@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from travelportal.companies.models import Company
+from travelportal.companies.models import Company, TravelPolicy
 
 
 class ApprovalProcessQuerySet(models.QuerySet):
@@ -24,6 +24,14 @@ class ApprovalProcessQuerySet(models.QuerySet):
 
     def automatic(self) -> ApprovalProcessQuerySet:
         return self.filter(kind=ApprovalProcess.Kind.AUTOMATIC)
+
+    def involving(self, people: models.QuerySet) -> ApprovalProcessQuerySet:
+        """Processes in which any of ``people`` is a requester or a step approver.
+
+        Filtered through a subquery rather than a join, so annotations added afterwards
+        (the requester count) still count every requester, not just the matching ones."""
+        matching = self.filter(Q(requesters__in=people) | Q(steps__approvers__in=people)).values("pk")
+        return self.filter(pk__in=matching)
 
 
 class ApprovalProcess(models.Model):
@@ -98,6 +106,16 @@ class TripQuerySet(models.QuerySet):
     def pending(self) -> TripQuerySet:
         return self.filter(status=Trip.Status.PENDING)
 
+    def visible_to(self, user) -> TripQuerySet:
+        """Trips ``user`` may open: every trip of their company for a company admin; for
+        anyone else the trips they travel on, requested, must decide or have decided."""
+        trips = self.for_company(user.company)
+        if user.is_company_admin:
+            return trips
+        mine = Q(traveller=user) | Q(requested_by=user) | Q(current_approvers=user) | Q(events__actor=user)
+        # A subquery, not a join, so a trip matching several ways is listed once.
+        return trips.filter(pk__in=trips.filter(mine).values("pk"))
+
 
 class Trip(models.Model):
     class Status(models.TextChoices):
@@ -105,11 +123,8 @@ class Trip(models.Model):
         APPROVED = "approved", "Approved"
         DECLINED = "declined", "Declined"
 
-    class Cabin(models.TextChoices):
-        ECONOMY = "economy", "Economy"
-        PREMIUM_ECONOMY = "premium_economy", "Premium economy"
-        BUSINESS = "business", "Business"
-        FIRST = "first", "First"
+    # The policy's cabin classes, so a trip's cabin is ranked against the same list.
+    Cabin = TravelPolicy.CabinClass
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")

@@ -18,7 +18,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Min
+from django.db.models import Min, Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from approvals import notifications
@@ -328,6 +328,9 @@ def schedule_chain_rebuild(*, company_id: int) -> bool:
     try:
         process_chain_changes.apply_async(args=[company_id], countdown=coalesce_seconds(), retry=False)
     except Exception:
+        # Drop our marker so the next change tries the broker again at once instead of
+        # presuming a task is queued for STALE_SCHEDULE; the outbox rows wait either way.
+        ScheduledRebuild.objects.filter(company_id=company_id, scheduled_at=now).delete()
         logger.warning("Could not enqueue the approval chain rebuild of company %s; the sweep will.", company_id)
         return False
     return True
@@ -337,9 +340,15 @@ def process_pending_chain_changes(*, company_id: int) -> RebuildResult | None:
     """Apply every change waiting in the company's outbox in one rebuild (the Celery task's body).
 
     The schedule marker is dropped first, so a change committed from now on schedules a
-    new task rather than being missed; rows are deleted by id once applied, so a row that
-    commits while this runs waits for the next run."""
+    new task rather than being missed. None when nothing was waiting."""
     ScheduledRebuild.objects.filter(company_id=company_id).delete()
+    return _rebuild_from_outbox(company_id=company_id, full=False)
+
+
+def _rebuild_from_outbox(*, company_id: int, full: bool) -> RebuildResult | None:
+    """Rebuild for the people waiting in the outbox (everyone if ``full`` or if a row asks
+    for it), then delete those rows by id, so a row that commits while this runs waits for
+    the next run. None if the company is gone, or if nothing waited and ``full`` is off."""
     with transaction.atomic():
         # NO KEY UPDATE serialises rebuilds of one company without blocking the SCIM writes
         # that insert rows referencing the company.
@@ -347,11 +356,11 @@ def process_pending_chain_changes(*, company_id: int) -> RebuildResult | None:
         if company is None:
             return None
         rows = list(PendingChainChange.objects.filter(company=company).values_list("id", "user_id"))
-        if not rows:
+        if not rows and not full:
             return None
-        full = any(user_id is None for _, user_id in rows)
+        everyone = full or any(user_id is None for _, user_id in rows)
         result = rebuild_approval_processes(
-            company=company, user_ids=None if full else {user_id for _, user_id in rows}
+            company=company, user_ids=None if everyone else {user_id for _, user_id in rows}
         )
         PendingChainChange.objects.filter(id__in=[row_id for row_id, _ in rows]).delete()
     return result
@@ -370,12 +379,7 @@ def companies_with_waiting_changes(*, older_than: timedelta) -> list[int]:
 
 def repair_approval_processes(*, company: Company) -> RebuildResult:
     """Full rebuild plus whatever waits in the outbox (periodic task, management command)."""
-    with transaction.atomic():
-        Company.objects.select_for_update(no_key=True).filter(pk=company.pk).first()
-        waiting = list(PendingChainChange.objects.filter(company=company).values_list("id", flat=True))
-        result = rebuild_approval_processes(company=company)
-        PendingChainChange.objects.filter(id__in=waiting).delete()
-    return result
+    return _rebuild_from_outbox(company_id=company.pk, full=True) or RebuildResult()
 
 
 # --- Company settings --------------------------------------------------------------------------
@@ -503,15 +507,26 @@ def company_admins(company: Company) -> list[User]:
     return list(User.objects.for_company(company).filter(role=User.Role.ADMIN, is_active=True))
 
 
+def applicable_processes(*, company: Company, traveller_ids: Iterable[UUID]) -> dict[UUID, ApprovalProcess | None]:
+    """The process for each traveller's trips, in a fixed number of queries: their manual
+    process (the oldest if several), else their automatic one, else the company default,
+    else none. Travellers sharing a process share one instance."""
+    ids = set(traveller_ids)
+    rank = {ApprovalProcess.Kind.MANUAL: 0, ApprovalProcess.Kind.AUTOMATIC: 1}
+    memberships = ApprovalProcess.requesters.through.objects.filter(
+        user_id__in=ids, approvalprocess__company=company, approvalprocess__kind__in=list(rank)
+    ).values_list("user_id", "approvalprocess_id", "approvalprocess__kind")
+    best: dict[UUID, tuple[int, int]] = {}
+    for user_id, process_id, kind in memberships:
+        best[user_id] = min(best.get(user_id, (rank[kind], process_id)), (rank[kind], process_id))
+    processes = ApprovalProcess.objects.in_bulk({process_id for _, process_id in best.values()})
+    default = ApprovalProcess.objects.for_company(company).filter(kind=ApprovalProcess.Kind.DEFAULT).first()
+    return {user_id: processes[best[user_id][1]] if user_id in best else default for user_id in ids}
+
+
 def applicable_process(person: User) -> ApprovalProcess | None:
-    """The process for this person's trips: their manual process (the oldest if several),
-    else their automatic one, else the company default, else none."""
-    processes = ApprovalProcess.objects.for_company(person.company)
-    for kind in (ApprovalProcess.Kind.MANUAL, ApprovalProcess.Kind.AUTOMATIC):
-        process = processes.filter(kind=kind, requesters=person).order_by("id").first()
-        if process is not None:
-            return process
-    return processes.filter(kind=ApprovalProcess.Kind.DEFAULT).first()
+    """The process for this person's trips (see ``applicable_processes``)."""
+    return applicable_processes(company=person.company, traveller_ids=[person.pk])[person.pk]
 
 
 def _decide_approvers(approvers: Iterable[User], traveller: User, admins: list[User]) -> list[User]:
@@ -531,44 +546,61 @@ def step_approvers(*, step: ApprovalStep, traveller: User, admins: list[User] | 
     return _decide_approvers(approvers, traveller, admins)
 
 
-def _current_resolution(trip: Trip, process: ApprovalProcess | None, admins: list[User]) -> tuple[int, list[User]]:
-    if process is None:
-        return trip.current_step, _decide_approvers([], trip.traveller, admins)
-    steps = list(process.steps.all())
-    if not steps:
-        return trip.current_step, _decide_approvers([], trip.traveller, admins)
-    position = min(trip.current_step, len(steps))
-    return position, step_approvers(step=steps[position - 1], traveller=trip.traveller, admins=admins)
+def _current_approvers(trip: Trip, process: ApprovalProcess | None, admins: list[User]) -> list[User]:
+    """Who decides the trip's current step under ``process``; the step keeps its number."""
+    steps = list(process.steps.all()) if process is not None else []
+    if trip.current_step > len(steps):
+        # No such step (no process any more, or the chain got shorter under a trip already
+        # past its earlier steps): the admins decide it, rather than the trip going back
+        # to someone who already approved it.
+        return _decide_approvers([], trip.traveller, admins)
+    return step_approvers(step=steps[trip.current_step - 1], traveller=trip.traveller, admins=admins)
 
 
 def sync_pending_trips(*, company: Company) -> list[Trip]:
     """Point every pending trip at the process that applies to its traveller now and at
     that step's current approvers; tell the traveller and the new approvers when those
     change (an approver deactivated, deleted or replaced). Returns the trips moved."""
+    with transaction.atomic():
+        return _sync_pending_trips(company)
+
+
+def _sync_pending_trips(company: Company) -> list[Trip]:
+    # Locked (in pk order, so two syncs can't deadlock) so a decision made while this runs
+    # waits for it and then sees the new approvers, instead of this overwriting the next
+    # step's approvers with the ones of the step it read.
     trips = list(
-        Trip.objects.for_company(company).pending().select_related("traveller").prefetch_related("current_approvers")
+        Trip.objects.for_company(company)
+        .pending()
+        .select_for_update(of=("self",))
+        .select_related("traveller")
+        .prefetch_related("current_approvers")
+        .order_by("pk")
     )
     if not trips:
         return []
     admins = company_admins(company)
     moved = []
-    processes: dict[UUID, ApprovalProcess | None] = {}
+    # Batched so a rebuild costs the same few reads whether 1 or 5,000 trips are pending.
+    processes = applicable_processes(company=company, traveller_ids={trip.traveller_id for trip in trips})
+    prefetch_related_objects(
+        [p for p in set(processes.values()) if p is not None],
+        Prefetch("steps", queryset=ApprovalStep.objects.prefetch_related("approvers")),
+    )
     for trip in trips:
-        if trip.traveller_id not in processes:
-            processes[trip.traveller_id] = applicable_process(trip.traveller)
         process = processes[trip.traveller_id]
-        position, approvers = _current_resolution(trip, process, admins)
+        approvers = _current_approvers(trip, process, admins)
         new_process_id = process.pk if process else None
-        if (new_process_id, position) != (trip.process_id, trip.current_step):
-            trip.process_id, trip.current_step = new_process_id, position
-            trip.save(update_fields=["process", "current_step"])
+        if new_process_id != trip.process_id:
+            trip.process_id = new_process_id
+            trip.save(update_fields=["process"])
         before = {u.pk for u in trip.current_approvers.all()}
         if before == {u.pk for u in approvers}:
             continue
         trip.current_approvers.set(approvers)
         names = ", ".join(str(u) for u in approvers) or "nobody"
         TripEvent.objects.create(
-            trip=trip, kind=TripEvent.Kind.REASSIGNED, step=position, detail=f"Now waiting for {names}."[:500]
+            trip=trip, kind=TripEvent.Kind.REASSIGNED, step=trip.current_step, detail=f"Now waiting for {names}."[:500]
         )
         new_people = [u for u in approvers if u.pk not in before]
         if new_people:
@@ -714,7 +746,7 @@ def create_trip(
             TripEvent.objects.create(trip=trip, kind=TripEvent.Kind.AUTO_APPROVED, detail=why)
             notifications.trip_update_for_traveller(trip, headline="Approved: no approval was needed.")
             return trip
-        _, approvers = _current_resolution(trip, process, company_admins(company))
+        approvers = _current_approvers(trip, process, company_admins(company))
         trip.current_approvers.set(approvers)
         notifications.trip_waiting(trip, approvers, reason="A trip waits for your approval.")
     return trip
@@ -740,6 +772,21 @@ def _lock_for_decision(trip: Trip, approver: User, step: int | None) -> Trip:
     return locked
 
 
+def _close_trip(locked: Trip, *, status: str, approver: User, comment: str) -> None:
+    """The final decision on a locked trip: record it, free the approvers, tell the traveller."""
+    position = locked.current_step
+    locked.status = status
+    locked.current_step = 0
+    locked.decided_at = timezone.now()
+    locked.save(update_fields=["status", "current_step", "decided_at"])
+    locked.current_approvers.clear()
+    # TripEvent.Kind shares the "approved"/"declined" values with Trip.Status.
+    TripEvent.objects.create(trip=locked, kind=status, actor=approver, step=position, comment=comment)
+    notifications.trip_update_for_traveller(
+        locked, headline=f"{locked.get_status_display()} by {approver}.", comment=comment
+    )
+
+
 def approve_trip(*, trip: Trip, approver: User, comment: str = "", step: int | None = None) -> Trip:
     """Approve the trip's current step: it moves to the next step, or is approved after the last.
 
@@ -763,15 +810,7 @@ def approve_trip(*, trip: Trip, approver: User, comment: str = "", step: int | N
                 locked, headline=f"Step {position} of {len(steps)} approved by {approver}.", comment=comment
             )
         else:
-            locked.status = Trip.Status.APPROVED
-            locked.current_step = 0
-            locked.decided_at = timezone.now()
-            locked.save(update_fields=["status", "current_step", "decided_at"])
-            locked.current_approvers.clear()
-            TripEvent.objects.create(
-                trip=locked, kind=TripEvent.Kind.APPROVED, actor=approver, step=position, comment=comment
-            )
-            notifications.trip_update_for_traveller(locked, headline=f"Approved by {approver}.", comment=comment)
+            _close_trip(locked, status=Trip.Status.APPROVED, approver=approver, comment=comment)
     return locked
 
 
@@ -781,14 +820,5 @@ def decline_trip(*, trip: Trip, approver: User, comment: str, step: int | None =
         raise ValidationError({"comment": "Say why you decline the trip."})
     with transaction.atomic():
         locked = _lock_for_decision(trip, approver, step)
-        position = locked.current_step
-        locked.status = Trip.Status.DECLINED
-        locked.current_step = 0
-        locked.decided_at = timezone.now()
-        locked.save(update_fields=["status", "current_step", "decided_at"])
-        locked.current_approvers.clear()
-        TripEvent.objects.create(
-            trip=locked, kind=TripEvent.Kind.DECLINED, actor=approver, step=position, comment=comment.strip()
-        )
-        notifications.trip_update_for_traveller(locked, headline=f"Declined by {approver}.", comment=comment.strip())
+        _close_trip(locked, status=Trip.Status.DECLINED, approver=approver, comment=comment.strip())
     return locked

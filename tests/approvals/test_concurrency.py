@@ -83,3 +83,57 @@ def test_two_approvals_of_step_one_advance_the_trip_once(company, traveller, mak
     assert (trip.status, trip.current_step) == ("pending", 2)
     assert list(trip.current_approvers.all()) == [final]
     assert TripEvent.objects.filter(trip=trip, kind="step_approved").count() == 1
+
+
+def test_a_decision_during_a_reassignment_never_leaves_the_trip_with_the_wrong_steps_approvers(
+    company, traveller, make_person, monkeypatch
+):
+    from approvals import services
+
+    first, replacement, final = make_person("first"), make_person("replacement"), make_person("final")
+    process = save_process(
+        company=company, name="Two steps", kind="manual", requesters=[traveller], steps=[[first], [final]]
+    )
+    trip = create_trip(
+        traveller=traveller, requested_by=traveller, destination="Rome", start_date=date(2027, 1, 1),
+        end_date=date(2027, 1, 2), purpose="x", estimated_cost=Decimal("1"), currency="EUR",
+    )  # fmt: skip
+    trips_read, decided = threading.Event(), threading.Event()
+    real = services._current_approvers
+
+    def slow(*args, **kwargs):
+        # The reassignment has read the pending trips; let the approver act before it writes.
+        trips_read.set()
+        decided.wait(timeout=3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_current_approvers", slow)
+
+    def reassign():
+        try:
+            save_process(
+                company=company, process=process, name="Two steps", kind="manual", requesters=[traveller],
+                steps=[[replacement], [final]],
+            )  # fmt: skip
+        finally:
+            trips_read.set()
+            connections.close_all()
+
+    def approve():
+        try:
+            trips_read.wait(timeout=10)
+            approve_trip(trip=Trip.objects.get(pk=trip.pk), approver=first, step=1)
+        except DecisionError:
+            pass  # the reassignment went first: first is no longer the approver
+        finally:
+            decided.set()
+            connections.close_all()
+
+    threads = [threading.Thread(target=reassign), threading.Thread(target=approve)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    trip.refresh_from_db()
+    expected = {1: [replacement], 2: [final]}[trip.current_step]
+    assert list(trip.current_approvers.all()) == expected

@@ -115,6 +115,23 @@ def test_a_broker_outage_loses_nothing_and_the_sweep_catches_up(
     assert not PendingChainChange.objects.exists()
 
 
+def test_the_first_change_after_the_broker_is_back_is_enqueued_at_once(
+    automated, monkeypatch, django_capture_on_commit_callbacks
+):
+    calls = []
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+
+    monkeypatch.setattr(tasks.process_chain_changes, "apply_async", broker_down)
+    provision(automated, django_capture_on_commit_callbacks, username="boss@acme.example")
+    assert not ScheduledRebuild.objects.exists()
+    monkeypatch.setattr(tasks.process_chain_changes, "apply_async", lambda args, **kw: calls.append(args))
+    provision(automated, django_capture_on_commit_callbacks, username="next@acme.example")
+    assert calls == [[automated.pk]]
+    assert PendingChainChange.objects.count() == 2
+
+
 def test_a_stale_schedule_is_enqueued_again(automated, enqueued):
     ScheduledRebuild.objects.create(company=automated, scheduled_at=timezone.now())
     assert services.schedule_chain_rebuild(company_id=automated.pk) is False

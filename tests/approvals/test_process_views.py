@@ -38,10 +38,20 @@ def test_the_list_shows_every_kind_and_filters_by_kind_and_person(
     assert "Sales trips" in html and "Boss Bossman" not in html
 
 
+def test_searching_by_one_requester_still_counts_every_requester(admin_client, auto_process, make_person):
+    make_person("rob", manager=auto_process.owner)
+    make_person("ria", manager=auto_process.owner)
+    rebuild_approval_processes(company=auto_process.company)
+    for query in ("rita", "boss"):
+        response = admin_client.get(f"/company/approval-processes/?q={query}")
+        assert [p.requester_count for p in response.context["page"].object_list] == [3], query
+
+
 def test_an_invalid_filter_shows_everything(admin_client, auto_process):
     response = admin_client.get("/company/approval-processes/?kind=bogus")
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
+    assert list(response.context["page"].object_list) == [auto_process]
 
 
 def test_an_automatic_process_is_read_only(admin_client, auto_process):
@@ -104,11 +114,16 @@ def test_another_companys_process_is_a_404(client, other_admin, auto_process):
     assert "Boss" not in client.get("/company/approval-processes/").content.decode()
 
 
-def test_a_traveller_gets_403(client, traveller, auto_process):
+def test_a_traveller_gets_403(client, traveller, company, admin_user, auto_process):
+    manual = save_process(company=company, name="Sales", kind="manual", requesters=[traveller], steps=[[admin_user]])
     client.force_login(traveller)
     for url in ("/company/approval-processes/", f"/company/approval-processes/{auto_process.pk}/",
-                "/company/approval-processes/new/"):  # fmt: skip
+                "/company/approval-processes/new/", f"/company/approval-processes/{manual.pk}/edit/"):  # fmt: skip
         assert client.get(url).status_code == 403
+    assert client.post(f"/company/approval-processes/{manual.pk}/edit/", {"name": "Mine"}).status_code == 403
+    assert client.post(f"/company/approval-processes/{manual.pk}/delete/").status_code == 403
+    manual.refresh_from_db()
+    assert manual.name == "Sales"
 
 
 def test_anonymous_visitors_sign_in_first(client, auto_process):

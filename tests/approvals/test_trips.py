@@ -101,6 +101,9 @@ def test_a_two_step_trip_declined_at_step_two_stops_there(chain, mailoutbox, dja
     assert trip.status == Trip.Status.DECLINED
     assert trip.events.get(kind=TripEvent.Kind.DECLINED).comment == "Too expensive"
     assert "Too expensive" in mailoutbox[-1].body
+    assert "Declined by Vp" in mailoutbox[-1].subject
+    assert mailoutbox[-1].to == [dev.work_email]
+    assert (trip.current_step, list(trip.current_approvers.all())) == (0, [])
     with pytest.raises(DecisionError, match="already declined"):
         approve_trip(trip=trip, approver=vp)
 
@@ -276,3 +279,45 @@ def test_approval_steps_for_names_each_steps_approvers(chain, company, admin_use
     solo = make_person("solo", manager=admin_user)
     rebuild_approval_processes(company=company)
     assert approval_steps_for(solo) == [[admin_user]]
+
+
+def test_syncing_pending_trips_reads_a_constant_number_of_queries(chain, company, make_person):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from approvals.services import sync_pending_trips
+
+    _dev, lead, *_ = chain(2)
+
+    def add_travellers(n):
+        travellers = [make_person(manager=lead) for _ in range(n)]
+        rebuild_approval_processes(company=company)
+        for traveller in travellers:
+            request(traveller)
+
+    add_travellers(1)
+    with CaptureQueriesContext(connection) as few:
+        assert sync_pending_trips(company=company) == []
+    add_travellers(10)
+    with CaptureQueriesContext(connection) as many:
+        assert sync_pending_trips(company=company) == []
+    sql = "\n".join(q["sql"] for q in many.captured_queries)
+    assert len(many) == len(few), f"{len(few)} then {len(many)} queries:\n{sql}"
+    assert Trip.objects.filter(status="pending").count() == 11
+
+
+def test_a_trip_past_the_end_of_a_shortened_chain_goes_to_the_admins_not_back_to_step_one(chain, admin_user, client):
+    dev, lead, _vp, _ = chain(2)
+    trip = request(dev)
+    approve_trip(trip=trip, approver=lead, step=1)
+    chain(1)  # the company lowers the depth: lead's process now has one step
+    trip.refresh_from_db()
+    assert (trip.status, trip.current_step) == ("pending", 2)
+    assert list(trip.current_approvers.all()) == [admin_user]
+    with pytest.raises(NotAnApprover):
+        approve_trip(trip=trip, approver=lead)
+    client.force_login(admin_user)
+    assert "Step 2 of 2" in client.get(f"/trips/{trip.pk}/").content.decode()
+    approve_trip(trip=trip, approver=admin_user, step=2)
+    trip.refresh_from_db()
+    assert trip.status == Trip.Status.APPROVED
