@@ -128,3 +128,24 @@ def test_another_company_cannot_delete_or_patch(entra, other_entra, ann):
 
     user = _user(ann["id"])
     assert user.deleted_at is None and user.is_active is True
+
+
+def test_after_delete_and_recreate_the_filter_finds_only_the_new_user(entra, ann):
+    entra.delete(f"Users/{ann['id']}")
+    new = body(entra.post("Users", minimal_payload("Ann.Lee@Contoso.example")))
+
+    doc = body(entra.find('userName eq "ann.lee@contoso.example"'))
+
+    assert doc["totalResults"] == 1
+    assert [r["id"] for r in doc["Resources"]] == [new["id"]]
+
+
+def test_a_disabled_user_can_still_be_updated(entra, ann):
+    entra.patch(f"Users/{ann['id']}", [{"op": "Replace", "path": "active", "value": False}])
+
+    response = entra.patch(f"Users/{ann['id']}", [{"op": "Replace", "path": "title", "value": "Former CFO"}])
+
+    assert response.status_code in (200, 204), response.content
+    user = _user(ann["id"])
+    assert (user.title, user.is_active) == ("Former CFO", False)
+    assert body(entra.get(f"Users/{ann['id']}"))["active"] is False
