@@ -12,7 +12,6 @@ import uuid
 from urllib.parse import urljoin
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -139,9 +138,14 @@ class UsersView(PortalScimView, scim_views.UsersView):
             pk = uuid.UUID(raw)
         except (TypeError, ValueError):
             raise NotFound(f"User {raw} not found.") from None
-        user = self.queryset().filter(pk=pk).first()
+        # No .first(): it would ORDER BY the model's three-column default ordering, which
+        # costs compile time on every request and means nothing for a primary-key lookup.
+        user = next(iter(self.queryset().filter(pk=pk).order_by()[:1]), None)
         if user is None:
             raise NotFound(f"User {raw} not found.")
+        # The queryset is scoped to this company: reuse the token's row instead of letting
+        # the people domain read it again.
+        user.company = self.company
         self.request.scim.user_id, self.request.scim.user_name = user.pk, user.username
         return user
 
@@ -188,8 +192,7 @@ class UsersView(PortalScimView, scim_views.UsersView):
         self.request.scim.user_name = str(body.get("userName") or "")[:254]
         adapter = ScimUser(User(company=self.company), request=request)
         adapter.validate_dict(body)
-        with transaction.atomic():
-            adapter.save()
+        adapter.save()  # atomic in the people domain
         self.request.scim.user_id = adapter.obj.pk
         return scim_json(adapter.to_dict(), status=201, location=adapter.location)
 
@@ -200,8 +203,7 @@ class UsersView(PortalScimView, scim_views.UsersView):
         body = self.load_body(request.body)
         adapter.validate_dict(body)
         was_active = adapter.obj.is_active
-        with transaction.atomic():
-            adapter.save()
+        adapter.save()  # atomic in the people domain
         self._note_activity(was_active, adapter.obj)
         return scim_json(adapter.to_dict(), location=adapter.location)
 
@@ -212,16 +214,14 @@ class UsersView(PortalScimView, scim_views.UsersView):
         body = self.load_body(request.body)
         operations = next((v for k, v in body.items() if str(k).lower() == "operations"), None)
         was_active = adapter.obj.is_active
-        with transaction.atomic():
-            adapter.handle_operations(operations)
+        adapter.handle_operations(operations)  # one atomic write in the people domain
         self._note_activity(was_active, adapter.obj)
         return scim_json(adapter.to_dict(), location=adapter.location)
 
     def delete(self, request, *args, **kwargs):
         if not kwargs.get("uuid"):
             return self.http_method_not_allowed(request)
-        with transaction.atomic():
-            ScimUser(self.get_object(), request=request).delete()
+        ScimUser(self.get_object(), request=request).delete()  # atomic in the people domain
         return HttpResponse(status=204)
 
     def _note_activity(self, was_active: bool, user: User) -> None:

@@ -168,7 +168,8 @@ def delete_person(*, user: User) -> None:
 
 def _locked(user: User) -> User:
     # Concurrent PATCHes of one person must not interleave read-modify-write.
-    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+    # Unordered: .first() would add the model's ORDER BY to a primary-key lookup.
+    list(User.objects.select_for_update().filter(pk=user.pk).order_by().values_list("pk", flat=True))
     return user
 
 
@@ -188,9 +189,19 @@ def _apply(*, user: User, data: PersonData, partial: bool, creating: bool) -> No
     _check_unique(user=user, company=company, username=username, external_id=external_id)
     for name, value in values.items():
         setattr(user, name, value)
-    resolved = _resolve_references(user=user, company=company, data=data, username=username, external_id=external_id)
-
     present = data.present if partial else {"cost_centre", "travel_policy", "invoice_profiles", "manager"}
+    # A pending manager reference is matched against the stored userName and externalId
+    # too, so the shortcut for an unchanged manager needs them unchanged as well.
+    identity_kept = (before["username"], before["external_id"]) == (username, external_id)
+    resolved = _resolve_references(
+        user=user,
+        company=company,
+        data=data,
+        username=username,
+        external_id=external_id,
+        present=present if identity_kept else present | {"manager"},
+    )
+
     if "cost_centre" in present:
         if resolved.cost_centre_name and resolved.cost_centre is None:
             resolved.cost_centre, _ = CostCentre.objects.get_or_create(company=company, name=resolved.cost_centre_name)
@@ -208,7 +219,11 @@ def _apply(*, user: User, data: PersonData, partial: bool, creating: bool) -> No
         # A concurrent request took the userName or externalId between check and save.
         raise PersonError(f"userName {username!r} or externalId is already taken.", code="conflict") from exc
     if "invoice_profiles" in present:
-        user.invoice_profiles.set(resolved.invoice_profiles)
+        if creating:
+            # A new person has no profiles yet: set() would first read the (empty) links.
+            user.invoice_profiles.add(*resolved.invoice_profiles)
+        else:
+            user.invoice_profiles.set(resolved.invoice_profiles)
 
     changed = [user.pk] if creating else []
     if not creating and (before["manager_id"] != user.manager_id or before["is_active"] != user.is_active):
@@ -247,52 +262,88 @@ def _clean_fields(fields: dict[str, object], *, partial: bool) -> dict[str, obje
 
 
 def _check_unique(*, user: User, company: Company, username: str, external_id: str) -> None:
+    # A live person keeping the value they have cannot clash: the database's unique
+    # constraints (user_username_unique_ci, user_external_id_unique_per_company) already
+    # hold for it, so the two reads are skipped (most PATCHes change neither).
+    kept = not user._state.adding and user.deleted_at is None
     others = User.objects.live().exclude(pk=user.pk)
     # userName is unique across the platform (it is how people sign in), case-insensitively.
-    if others.with_username(username).exists():
+    if not (kept and username == user.username) and others.with_username(username).exists():
         raise PersonError(f"userName {username!r} is already taken.", code="conflict", attribute="userName")
-    if external_id and others.filter(company=company, external_id=external_id).exists():
+    if (
+        external_id
+        and not (kept and external_id == user.external_id)
+        and others.filter(company=company, external_id=external_id).exists()
+    ):
         raise PersonError(
             f"externalId {external_id!r} is already used in this company.", code="conflict", attribute="externalId"
         )
 
 
 def _resolve_references(
-    *, user: User, company: Company, data: PersonData, username: str, external_id: str
+    *, user: User, company: Company, data: PersonData, username: str, external_id: str, present: set[str]
 ) -> _Resolved:
+    """Look up the references ``data`` names. Those in ``present`` are read afresh (they
+    are to be written); the others (a PATCH's unchanged ones) are still checked, as before,
+    but from the person's already loaded related rows when those show the check passes,
+    saving a read each."""
     resolved = _Resolved()
     if data.cost_centre:
         resolved.cost_centre_name = data.cost_centre
-        resolved.cost_centre = CostCentre.objects.for_company(company).filter(name=data.cost_centre).first()
+        if "cost_centre" in present:
+            resolved.cost_centre = CostCentre.objects.for_company(company).filter(name=data.cost_centre).first()
         if len(data.cost_centre) > 200:
             raise PersonError("costCenter is longer than 200 characters.", attribute="costCenter")
     if data.travel_policy:
-        resolved.travel_policy = (
-            TravelPolicy.objects.for_company(company).live().filter(name=data.travel_policy).first()
-        )
+        kept = _loaded(user, "travel_policy")
+        if "travel_policy" in present or not _is_live_entry(kept, company=company, name=data.travel_policy):
+            kept = TravelPolicy.objects.for_company(company).live().filter(name=data.travel_policy).first()
+        resolved.travel_policy = kept
         if resolved.travel_policy is None:
             raise PersonError(f"travelPolicy {data.travel_policy!r} does not exist.", attribute="travelPolicy")
     if data.invoice_profiles:
         names = list(dict.fromkeys(data.invoice_profiles))
-        found = {p.name: p for p in InvoiceProfile.objects.for_company(company).live().filter(name__in=names)}
+        found = {}
+        if "invoice_profiles" not in present:
+            prefetched = getattr(user, "_prefetched_objects_cache", {}).get("invoice_profiles")
+            found = {p.name: p for p in prefetched or () if _is_live_entry(p, company=company, name=p.name)}
+        if set(names) - found.keys():
+            found = {p.name: p for p in InvoiceProfile.objects.for_company(company).live().filter(name__in=names)}
         for name in names:
             if name not in found:
                 raise PersonError(f"invoiceProfiles {name!r} does not exist.", attribute="invoiceProfiles")
         resolved.invoice_profiles = [found[n] for n in names]
     if data.manager:
         resolved.manager, resolved.pending_manager_ref = _resolve_manager(
-            user=user, company=company, ref=data.manager, username=username, external_id=external_id
+            user=user,
+            company=company,
+            ref=data.manager,
+            username=username,
+            external_id=external_id,
+            unchanged="manager" not in present,
         )
     return resolved
 
 
+def _loaded(user: User, relation: str):
+    """The related row already loaded on ``user`` (select_related), else None: no read."""
+    field = User._meta.get_field(relation)
+    return field.get_cached_value(user, default=None) if field.is_cached(user) else None
+
+
+def _is_live_entry(entry, *, company: Company, name: str) -> bool:
+    return entry is not None and entry.company_id == company.pk and entry.name == name and entry.archived_at is None
+
+
 def _resolve_manager(
-    *, user: User, company: Company, ref: str, username: str, external_id: str
+    *, user: User, company: Company, ref: str, username: str, external_id: str, unchanged: bool = False
 ) -> tuple[User | None, str]:
     """A manager is named by id, userName or externalId of a live person of the company.
 
     An id that matches nobody is refused (ids are assigned by the portal, so it can never
-    resolve later); a userName or externalId that matches nobody yet is kept pending."""
+    resolve later); a userName or externalId that matches nobody yet is kept pending.
+    ``unchanged``: the result is not written (a PATCH left the manager alone), so only
+    what can refuse the request is checked."""
     if ref.lower() == username.lower() or (external_id and ref == external_id):
         raise PersonError("A person can't be their own manager.", attribute="manager")
     people = User.objects.for_company(company)
@@ -303,10 +354,17 @@ def _resolve_manager(
     if as_id is not None:
         if as_id == user.pk:
             raise PersonError("A person can't be their own manager.", attribute="manager")
-        manager = people.filter(pk=as_id).first()
+        manager = _loaded(user, "manager") if unchanged else None
+        if manager is None or manager.pk != as_id or manager.company_id != company.pk or manager.deleted_at:
+            manager = next(iter(people.filter(pk=as_id).order_by()[:1]), None)
         if manager is None:
             raise PersonError(f"manager {ref!r} is not a user of this company.", attribute="manager")
         return manager, ""
+    if unchanged:
+        # A pending userName or externalId refuses nothing beyond the self-reference
+        # checked above (a match on this person would equal their own userName or
+        # externalId), and what it resolves to is not written.
+        return None, ref
     manager = people.with_username(ref).first() or people.filter(external_id=ref).first()
     if manager is None:
         return None, ref
