@@ -316,6 +316,10 @@ def schedule_chain_rebuild(*, company_id: int) -> bool:
     from approvals.tasks import process_chain_changes
 
     now = timezone.now()
+    # The common case during a sync: a task is already queued and will take this change
+    # too. Checking first spares each SCIM write a failing INSERT and its rollback.
+    if ScheduledRebuild.objects.filter(company_id=company_id, scheduled_at__gte=now - STALE_SCHEDULE).exists():
+        return False
     try:
         with transaction.atomic():
             ScheduledRebuild.objects.create(company_id=company_id, scheduled_at=now)
