@@ -162,7 +162,7 @@ def delete_person(*, user: User) -> None:
     reports = list(User.objects.for_company(company).filter(manager=user).values_list("pk", flat=True))
     if reports:
         User.objects.filter(pk__in=reports).update(manager=None, updated_at=now)
-    _end_sessions_on_commit(user)
+    # accounts ends the person's sessions on this signal, once the change is committed.
     people_changed.send(sender=User, company_id=company.pk, user_ids=[user.pk, *reports])
 
 
@@ -230,8 +230,6 @@ def _apply(*, user: User, data: PersonData, partial: bool, creating: bool) -> No
         changed.append(user.pk)
     if creating or (before["username"], before["external_id"]) != (user.username, user.external_id):
         changed.extend(_resolve_pending_references_to(user=user))
-    if not creating and before["is_active"] and not user.is_active:
-        _end_sessions_on_commit(user)
     if changed:
         people_changed.send(sender=User, company_id=company.pk, user_ids=changed)
 
@@ -387,12 +385,6 @@ def _resolve_pending_references_to(*, user: User) -> list:
     if waiting:
         User.objects.filter(pk__in=waiting).update(manager=user, pending_manager_ref="", updated_at=timezone.now())
     return waiting
-
-
-def _end_sessions_on_commit(user: User) -> None:
-    from travelportal.accounts.sessions import end_sessions
-
-    transaction.on_commit(lambda: end_sessions(user=user))
 
 
 __all__ = [
