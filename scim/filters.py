@@ -10,6 +10,7 @@ userName and externalId in another case than it created them).
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -85,10 +86,26 @@ class UserFilter(UserFilterQuery):
         try:
             tree = SCIMParser().parse(SCIMLexer().tokenize(filter_query))
         except (SCIMParserError, ValueError, IndexError, AttributeError) as exc:
-            raise InvalidFilter(f"The filter could not be parsed: {exc}") from exc
+            raise InvalidFilter(f"The filter could not be parsed: {_parse_error_detail(exc)}") from exc
         if tree is None:
             raise InvalidFilter("The filter could not be parsed.")
         return _Builder().build(tree)
+
+
+# scim2-filter-parser reports errors as "Parsing error at: Token(type=..., value='x', ...,
+# index=N, ...)" or "... at: None" (input ended); a SCIM client's admin needs neither the
+# parser's token repr nor its internals, only where the filter went wrong.
+_TOKEN_ERROR = re.compile(r"value='(?P<value>.*?)', lineno=\d+, index=(?P<index>\d+)")
+
+
+def _parse_error_detail(exc: Exception) -> str:
+    message = str(exc)
+    if message.endswith("at: None"):
+        return "it ends before the expression is complete (an operator or a quoted value is missing)."
+    match = _TOKEN_ERROR.search(message)
+    if match:
+        return f"unexpected {match['value']!r} at character {int(match['index']) + 1}."
+    return "it is not a valid SCIM filter expression (RFC 7644 §3.4.2.2)."
 
 
 class _Builder:
