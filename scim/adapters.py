@@ -146,7 +146,7 @@ class ScimUser(SCIMUser):
             "dateOfBirth": u.date_of_birth.isoformat() if u.date_of_birth else "",
             "travelPolicy": u.travel_policy.name if u.travel_policy_id else "",
         }
-        profiles = sorted(p.name for p in u.invoice_profiles.all()) if u.pk and not u._state.adding else []
+        profiles = sorted(p.name for p in u.invoice_profiles.all()) if not u._state.adding else []
         if profiles:
             travel["invoiceProfiles"] = [{"value": n} for n in profiles]
         contact = {"name": u.emergency_contact_name, "phone": u.emergency_contact_phone}
@@ -182,11 +182,13 @@ class ScimUser(SCIMUser):
         the person's trips and history readable."""
         people.delete_person(user=self.obj)
 
-    def handle_operations(self, operations: list) -> None:
-        """RFC 7644 §3.5.2 PATCH, both of Entra's dialects: operations apply to the current
-        document, then only what changed is written, all or nothing."""
+    def handle_operations(self, body: dict) -> None:
+        """RFC 7644 §3.5.2 PATCH, both of Entra's dialects: the PatchOp ``body``'s
+        operations apply to the current document, then only what changed is written, all
+        or nothing. The whole body, not its list: ``apply_patch`` finds ``Operations`` in
+        any case, so the key is looked up in one place."""
         before = self.document()
-        after = apply_patch(before, {"Operations": operations})
+        after = apply_patch(before, body)
         old, new = person_data(before), person_data(after)
         changed = {k: v for k, v in new.fields.items() if old.fields.get(k) != v}
         for key in old.fields.keys() - new.fields.keys():

@@ -30,7 +30,7 @@ _PATH = re.compile(rf"^(?P<attr>{_ATTR})(?:\[(?P<filter>[^\]]*)\])?(?:\.(?P<sub>
 _VALUE_FILTER = re.compile(rf'^\s*(?P<attr>{_ATTR})\s+eq\s+"(?P<value>(?:[^"\\]|\\.)*)"\s*$', re.IGNORECASE)
 
 
-def _split_urn(key: str) -> tuple[str, str]:
+def split_urn(key: str) -> tuple[str, str]:
     """(schema URN, rest) for a key that may start with a schema URN."""
     lowered = key.lower()
     for urn in _URNS:
@@ -65,7 +65,7 @@ def canonical(body: dict[str, Any]) -> dict[str, Any]:
     for key, value in body.items():
         if not isinstance(key, str) or key.lower() in IGNORED_TOP_LEVEL:
             continue
-        urn, rest = _split_urn(key)
+        urn, rest = split_urn(key)
         if not rest:
             if urn != CORE_USER and value is not None:
                 if not isinstance(value, dict):
@@ -217,7 +217,7 @@ def _apply_operation(doc: dict, op: str, path: str, value: Any) -> None:
         for key, sub_value in value.items():
             if not isinstance(key, str) or key.lower() in IGNORED_TOP_LEVEL:
                 continue
-            urn, rest = _split_urn(key)
+            urn, rest = split_urn(key)
             if not rest:
                 if urn == CORE_USER or not isinstance(sub_value, dict):
                     raise InvalidValue(f"{key} must hold an object.")
@@ -227,7 +227,7 @@ def _apply_operation(doc: dict, op: str, path: str, value: Any) -> None:
             else:
                 _apply_path(doc, op, urn, rest, sub_value)
         return
-    urn, rest = _split_urn(path)
+    urn, rest = split_urn(path)
     if not rest:
         if urn == CORE_USER:
             raise InvalidPath(f"{path!r} is not an attribute path.")

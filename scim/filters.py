@@ -108,6 +108,11 @@ def _parse_error_detail(exc: Exception) -> str:
     return "it is not a valid SCIM filter expression (RFC 7644 §3.4.2.2)."
 
 
+def _work_value_stored(namespace: str) -> Q:
+    """The person has the (one, work, primary) element of ``emails``/``phoneNumbers``."""
+    return ~Q(**{FIELDS[(namespace, None, CORE_USER)].lookup: ""})
+
+
 class _Builder:
     def build(self, node, namespace: str | None = None) -> Q:
         if isinstance(node, scim_ast.Filter):
@@ -144,7 +149,7 @@ class _Builder:
             if sub == "type":
                 return self._type_comparison(node, namespace)
             if sub == "primary":
-                return ~Q(**{FIELDS[(namespace, None, CORE_USER)].lookup: ""})
+                return _work_value_stored(namespace)
             path = scim_ast.AttrPath(namespace, scim_ast.SubAttr(sub), None)
         return self._compare(self._field(path, namespace), node)
 
@@ -152,7 +157,7 @@ class _Builder:
         # Only the work value is stored; it exists when its column is not empty.
         op = node.value.lower()
         value = (node.comp_value.value if node.comp_value else "") or ""
-        present = ~Q(**{FIELDS[(namespace, None, CORE_USER)].lookup: ""})
+        present = _work_value_stored(namespace)
         if op == "pr":
             return present
         if op == "eq":

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from scim.documents import split_urn
 from scim.schemas import CORE_USER, ENTERPRISE_USER, TRAVELPERK_USER
 
 ALWAYS = {"id", "schemas"}
-_URNS = (ENTERPRISE_USER, TRAVELPERK_USER, CORE_USER)
 
 
 def _parse(names: str | None) -> list[tuple[str | None, str, str | None]]:
@@ -18,14 +18,7 @@ def _parse(names: str | None) -> list[tuple[str | None, str, str | None]]:
         name = raw.strip()
         if not name:
             continue
-        urn = None
-        for candidate in _URNS:
-            if name.lower() == candidate.lower():
-                urn, name = candidate, ""
-                break
-            if name.lower().startswith(candidate.lower() + ":"):
-                urn, name = candidate, name[len(candidate) + 1 :]
-                break
+        urn, name = split_urn(name)
         attr, _, sub = name.partition(".")
         parsed.append((None if urn == CORE_USER else urn, attr.lower(), sub.lower() or None))
     return parsed

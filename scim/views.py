@@ -33,6 +33,7 @@ from scim.errors import (
     error_response,
 )
 from scim.filters import UserFilter
+from scim.projection import project
 from scim.schemas import SCHEMA_SCHEMA, schema_documents
 from travelportal.companies.models import User
 
@@ -177,8 +178,6 @@ class UsersView(PortalScimView, scim_views.UsersView):
         return list_response(resources, total=total, start=start)
 
     def _project(self, doc: dict, params) -> dict:
-        from scim.projection import project
-
         return project(doc, attributes=params.get("attributes"), excluded=params.get("excludedAttributes"))
 
     def get_single(self, request):
@@ -212,9 +211,8 @@ class UsersView(PortalScimView, scim_views.UsersView):
             return self.http_method_not_allowed(request)
         adapter = ScimUser(self.get_object(), request=request)
         body = self.load_body(request.body)
-        operations = next((v for k, v in body.items() if str(k).lower() == "operations"), None)
         was_active = adapter.obj.is_active
-        adapter.handle_operations(operations)  # one atomic write in the people domain
+        adapter.handle_operations(body)  # one atomic write in the people domain
         self._note_activity(was_active, adapter.obj)
         return scim_json(adapter.to_dict(), location=adapter.location)
 

@@ -78,9 +78,13 @@ def test_another_companys_person_is_never_a_manager(scim, created, other_admin, 
 
 def test_a_user_name_taken_in_another_company_is_a_conflict(scim, other_admin, catalogue):
     # userName is how people sign in, so it is unique across the platform.
+    before = db_state()
+
     response = scim.post("Users", {"userName": "OLGA@globex.example"})
 
     assert response.status_code == 409
+    assert response.json()["scimType"] == "uniqueness"
+    assert db_state() == before
 
 
 def test_the_same_external_id_may_exist_in_two_companies(scim, other_scim, catalogue):
@@ -88,3 +92,26 @@ def test_the_same_external_id_may_exist_in_two_companies(scim, other_scim, catal
     second = other_scim.post("Users", {"userName": "a@globex.example", "externalId": "E1"})
 
     assert (first.status_code, second.status_code) == (201, 201)
+
+
+def test_a_search_never_shows_another_companys_people(scim, other_admin, admin_user):
+    body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "userName pr"}
+
+    response = scim.post("Users/.search", body)
+
+    assert response.status_code == 200
+    assert [r["id"] for r in response.json()["Resources"]] == [str(admin_user.pk)]
+    assert response.json()["totalResults"] == 1
+
+
+def test_a_pending_manager_never_resolves_to_another_companys_new_person(scim, other_scim, catalogue):
+    from travelportal.companies.models import User
+
+    waiting = scim.post("Users", {"userName": "w@acme.example", ENTERPRISE: {"manager": "BOSS-1"}}).json()
+
+    # Globex provisions someone whose externalId is the same: not Acme's person's manager.
+    assert other_scim.post("Users", {"userName": "boss@globex.example", "externalId": "BOSS-1"}).status_code == 201
+
+    person = User.objects.get(pk=waiting["id"])
+    assert (person.manager_id, person.pending_manager_ref) == (None, "BOSS-1")
+    assert scim.get(f"Users/{waiting['id']}").json()[ENTERPRISE]["manager"] == {"value": "BOSS-1"}

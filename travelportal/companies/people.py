@@ -203,7 +203,8 @@ def _apply(*, user: User, data: PersonData, partial: bool, creating: bool) -> No
     )
 
     if "cost_centre" in present:
-        if resolved.cost_centre_name and resolved.cost_centre is None:
+        if resolved.cost_centre_name:
+            # An unknown cost centre is created, as TravelPerk does: one read when it exists.
             resolved.cost_centre, _ = CostCentre.objects.get_or_create(company=company, name=resolved.cost_centre_name)
         user.cost_centre = resolved.cost_centre
     if "travel_policy" in present:
@@ -287,11 +288,10 @@ def _resolve_references(
     saving a read each."""
     resolved = _Resolved()
     if data.cost_centre:
-        resolved.cost_centre_name = data.cost_centre
-        if "cost_centre" in present:
-            resolved.cost_centre = CostCentre.objects.for_company(company).filter(name=data.cost_centre).first()
         if len(data.cost_centre) > 200:
             raise PersonError("costCenter is longer than 200 characters.", attribute="costCenter")
+        # Found or created by name when written (``_apply``), after every check passed.
+        resolved.cost_centre_name = data.cost_centre
     if data.travel_policy:
         kept = _loaded(user, "travel_policy")
         if "travel_policy" in present or not _is_live_entry(kept, company=company, name=data.travel_policy):
