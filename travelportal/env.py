@@ -69,5 +69,5 @@ def env_redis_url(name: str) -> str | None:
     if value is None or value.strip() == "":
         return None
     if not value.startswith(("redis://", "rediss://", "unix://")):
-        raise ImproperlyConfigured(f"{name} must be a redis:// or rediss:// URL, got {value!r}")
+        raise ImproperlyConfigured(f"{name} must be a redis://, rediss:// or unix:// URL, got {value!r}")
     return value

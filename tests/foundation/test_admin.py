@@ -206,7 +206,7 @@ def test_the_scim_ids_are_read_only(world, staff_client, traveller):
     assert str(traveller.pk) in response.content.decode()
 
 
-@pytest.mark.parametrize("model", [User, ProvisioningLogEntry, TravelPolicy])
+@pytest.mark.parametrize("model", [User, ProvisioningLogEntry, Company, CostCentre, InvoiceProfile, TravelPolicy])
 def test_a_changelist_runs_as_many_queries_for_50_rows_as_for_5(model, company, staff_client):
     def make(count: int) -> None:
         for _ in range(count):
@@ -216,8 +216,10 @@ def test_a_changelist_runs_as_many_queries_for_50_rows_as_for_5(model, company, 
                 User.objects.create_user(f"p{n}@acme.example", company=company, cost_centre=cost_centre)
             elif model is ProvisioningLogEntry:
                 record_event(company=company, operation="update", status=200)
+            elif model is Company:
+                Company.objects.create(slug=f"company-{n}", name=f"Company {n}")
             else:
-                TravelPolicy.objects.create(company=company, name=f"Policy {n}")
+                model.objects.create(company=company, name=f"Entry {n}")
 
     url = admin_url(model, "changelist")
 
@@ -359,6 +361,23 @@ def test_the_change_form_refuses_a_manager_of_another_company(world, staff_clien
     assert response.context["adminform"].form.errors["manager"] == ["The manager must belong to the same company."]
     traveller.refresh_from_db()
     assert traveller.manager != other_admin
+
+
+def test_the_change_form_refuses_another_companys_invoice_profile(world, staff_client, traveller, other_company):
+    theirs = InvoiceProfile.objects.create(company=other_company, name="Theirs", currency="EUR")
+    url = admin_url(User, "change", traveller.pk)
+    data = change_form_data(staff_client.get(url))
+    before = list(traveller.invoice_profiles.values_list("pk", flat=True))
+    data["invoice_profiles"] = [*data.get("invoice_profiles", []), str(theirs.pk)]
+    data["title"] = "Not saved"
+
+    response = staff_client.post(url, data)
+
+    assert response.status_code == 200
+    assert "invoice_profiles" in response.context["adminform"].form.errors
+    traveller.refresh_from_db()
+    assert traveller.title != "Not saved"
+    assert list(traveller.invoice_profiles.values_list("pk", flat=True)) == before
 
 
 def test_the_change_form_saves_a_valid_edit(world, staff_client, traveller):

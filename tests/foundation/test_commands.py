@@ -234,6 +234,7 @@ def test_import_catalogue_updates_entries_matched_by_name(company, write_json):
         write_json({"travel_policies": [{"name": "Standard", "allow_out_of_policy": False}]}),
     )
 
+    # Matched by name: updated in place, not created again.
     policy = TravelPolicy.objects.for_company(company).get()
     # Only the fields the file gives change.
     assert (policy.allow_out_of_policy, policy.max_flight_cabin) == (False, "first")
@@ -301,6 +302,23 @@ def test_import_catalogue_reports_every_problem_at_once(company, write_json):
     lines = str(error).splitlines()
     assert any(line.startswith('cost_centres[0] "Sales": colour:') for line in lines)
     assert any(line.startswith('invoice_profiles[0] "Acme Ltd": billing_period:') for line in lines)
+    assert catalogue_rows() == []
+
+
+def test_import_catalogue_refused_leaves_existing_entries_untouched(company, write_json):
+    # A valid update and a new entry beside one invalid entry: none of it may be written.
+    TravelPolicy.objects.create(company=company, name="Standard", allow_out_of_policy=True)
+    before = catalogue_rows()
+    data = {
+        "cost_centres": [{"name": "Sales"}],
+        "travel_policies": [{"name": "Standard", "allow_out_of_policy": False}, {"name": "Lux", "currency": "x"}],
+    }
+
+    error = refused("import_catalogue", "acme", write_json(data))
+
+    assert 'travel_policies[1] "Lux": currency: not a field of travel policy' in str(error)
+    assert catalogue_rows() == before
+    assert TravelPolicy.objects.get(company=company, name="Standard").allow_out_of_policy is True
 
 
 def test_import_catalogue_refuses_a_file_that_is_not_json(company, write_json):

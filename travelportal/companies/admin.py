@@ -106,20 +106,12 @@ class PortalUserCreationForm(AdminUserCreationForm):
 
 
 class PortalUserChangeForm(UserChangeForm):
+    # Another company's catalogue is refused by the fields themselves: UserAdmin limits
+    # their choices to the person's company (formfield_for_*), and the database refuses
+    # it too (migration same_company_triggers).
     class Meta(UserChangeForm.Meta):
         model = User
         fields = "__all__"
-
-    def clean(self):
-        cleaned = super().clean()
-        # The database refuses these too (migration same_company_triggers); checking
-        # here turns that into a message on the form instead of an error page.
-        company = cleaned.get("company", self.instance.company)
-        company_id = company.pk if company else None
-        wrong = [p.name for p in cleaned.get("invoice_profiles") or [] if p.company_id != company_id]
-        if wrong:
-            self.add_error("invoice_profiles", f"These belong to another company: {', '.join(wrong)}.")
-        return cleaned
 
 
 @admin.register(User)

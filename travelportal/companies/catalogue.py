@@ -39,14 +39,14 @@ class SectionCounts:
     updated: int = 0
     unchanged: int = 0
 
+    def __str__(self) -> str:
+        # The one wording import_catalogue and seed_demo print.
+        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+
 
 @dataclass
 class CatalogueImportResult:
     sections: dict[str, SectionCounts] = field(default_factory=lambda: {s: SectionCounts() for s in SECTIONS})
-
-    @property
-    def changed(self) -> bool:
-        return any(c.created or c.updated for c in self.sections.values())
 
 
 @dataclass

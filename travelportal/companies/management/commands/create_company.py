@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from travelportal.companies.management import describe
 from travelportal.companies.services import create_company
 
 
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         try:
             result = create_company(slug=slug, name=name, enable_scim=enable_scim)
         except ValidationError as exc:
-            raise CommandError(_describe(exc)) from None
+            raise CommandError(describe(exc)) from None
         company = result.company
         scim = "on" if company.scim_enabled else "off"
         if result.created:
@@ -30,7 +31,3 @@ class Command(BaseCommand):
             self.stdout.write(f"Updated company {company.slug} ({', '.join(result.changed_fields)}); SCIM API {scim}.")
         else:
             self.stdout.write(f"Company {company.slug} already exists; nothing changed. SCIM API {scim}.")
-
-
-def _describe(exc: ValidationError) -> str:
-    return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items())

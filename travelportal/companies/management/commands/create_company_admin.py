@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from travelportal.companies.management import describe
 from travelportal.companies.models import Company
 from travelportal.companies.services import create_company_admin
 
@@ -25,9 +26,7 @@ class Command(BaseCommand):
         try:
             result = create_company_admin(company=company, email=email, password=password)
         except ValidationError as exc:
-            raise CommandError(
-                "; ".join(f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items())
-            ) from None
+            raise CommandError(describe(exc)) from None
         user = result.user
         if result.created:
             self.stdout.write(f"Created admin {user.username} of company {company.slug}.")

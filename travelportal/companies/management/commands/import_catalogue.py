@@ -37,6 +37,4 @@ class Command(BaseCommand):
         except InvalidCatalogue as exc:
             raise CommandError(f"{file} was refused; nothing was written:\n" + "\n".join(exc.problems)) from None
         for section, counts in result.sections.items():
-            self.stdout.write(
-                f"{section}: {counts.created} created, {counts.updated} updated, {counts.unchanged} unchanged"
-            )
+            self.stdout.write(f"{section}: {counts}")

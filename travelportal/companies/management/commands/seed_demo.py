@@ -14,8 +14,5 @@ class Command(BaseCommand):
         verb = "Created" if seed.company.created else "Refreshed"
         self.stdout.write(f"{verb} demo company {company.slug} ({company.name}); SCIM API enabled.")
         self.stdout.write(f"Admin login: {seed.admin.user.username} / {seed.password}")
-        catalogue = ", ".join(
-            f"{section}: {counts.created} created, {counts.updated} updated, {counts.unchanged} unchanged"
-            for section, counts in seed.catalogue.sections.items()
-        )
+        catalogue = ", ".join(f"{section}: {counts}" for section, counts in seed.catalogue.sections.items())
         self.stdout.write(f"Catalogue: {catalogue}")
