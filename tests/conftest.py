@@ -39,7 +39,7 @@ def other_company(db):
 
 
 @pytest.fixture
-def admin_user(company):
+def acme_admin(company):
     from travelportal.companies.models import User
 
     return User.objects.create_user(
@@ -88,6 +88,37 @@ def staff_user(db):
     from travelportal.companies.models import User
 
     return User.objects.create_user("support@travelportal.example", PASSWORD, is_staff=True, is_superuser=True)
+
+
+def signed_in_client(user):
+    """A test client signed in as ``user`` through the portal's userName backend."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user, backend="travelportal.accounts.backends.UserNameBackend")
+    return client
+
+
+# Named for the persona, not admin_client/admin_user, which are pytest-django's own
+# (a Django superuser) and must not be shadowed.
+@pytest.fixture
+def acme_admin_client(acme_admin):
+    return signed_in_client(acme_admin)
+
+
+@pytest.fixture
+def traveller_client(traveller):
+    return signed_in_client(traveller)
+
+
+@pytest.fixture
+def other_admin_client(other_admin):
+    return signed_in_client(other_admin)
+
+
+@pytest.fixture
+def staff_client(staff_user):
+    return signed_in_client(staff_user)
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from io import StringIO
 from django.core.management import call_command
 
 
-def test_the_persona_world_has_two_companies(admin_user, traveller, other_admin):
-    assert admin_user.company != other_admin.company
-    assert traveller.company == admin_user.company
+def test_the_persona_world_has_two_companies(acme_admin, traveller, other_admin):
+    assert acme_admin.company != other_admin.company
+    assert traveller.company == acme_admin.company
 
 
 def test_the_system_checks_pass(db):

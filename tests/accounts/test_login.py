@@ -32,25 +32,25 @@ def test_the_sign_in_page_asks_for_email_and_password(client):
     assert 'href="/accounts/password-reset/"' in html
 
 
-def test_a_person_signs_in_with_their_username(client, admin_user):
+def test_a_person_signs_in_with_their_username(client, acme_admin):
     from travelportal.accounts.models import UserSession
 
-    response = sign_in(client, admin_user.username)
+    response = sign_in(client, acme_admin.username)
 
     assert response.status_code == 302
     assert response["Location"] == "/"
-    assert signed_in_user_id(client) == str(admin_user.pk)
+    assert signed_in_user_id(client) == str(acme_admin.pk)
     assert UserSession.objects.get().session_key == client.session.session_key
 
 
-def test_the_username_is_compared_without_case(client, admin_user):
+def test_the_username_is_compared_without_case(client, acme_admin):
     sign_in(client, "ALICE@Acme.Example")
 
-    assert signed_in_user_id(client) == str(admin_user.pk)
+    assert signed_in_user_id(client) == str(acme_admin.pk)
 
 
-def test_a_wrong_password_is_refused_with_a_message(client, admin_user):
-    response = sign_in(client, admin_user.username, "wrong password")
+def test_a_wrong_password_is_refused_with_a_message(client, acme_admin):
+    response = sign_in(client, acme_admin.username, "wrong password")
 
     assert response.status_code == 200
     assert "don&#x27;t match an account" in response.content.decode()

@@ -23,11 +23,11 @@ def is_signed_in(client) -> bool:
     return client.get("/accounts/login/").context["user"].is_authenticated
 
 
-def test_end_sessions_ends_every_session_of_the_person_only(admin_user, traveller):
+def test_end_sessions_ends_every_session_of_the_person_only(acme_admin, traveller):
     from travelportal.accounts.models import UserSession
     from travelportal.accounts.sessions import end_sessions
 
-    laptop, phone, other = signed_in(traveller), signed_in(traveller), signed_in(admin_user)
+    laptop, phone, other = signed_in(traveller), signed_in(traveller), signed_in(acme_admin)
 
     ended = end_sessions(user=traveller)
 
@@ -36,7 +36,7 @@ def test_end_sessions_ends_every_session_of_the_person_only(admin_user, travelle
     assert not is_signed_in(phone)
     assert is_signed_in(other)
     assert not Session.objects.filter(session_key__in=[laptop.session.session_key, phone.session.session_key]).exists()
-    assert list(UserSession.objects.values_list("user_id", flat=True)) == [admin_user.pk]
+    assert list(UserSession.objects.values_list("user_id", flat=True)) == [acme_admin.pk]
     assert end_sessions(user=traveller) == 0
 
 
@@ -58,22 +58,22 @@ def test_a_deleted_persons_session_no_longer_signs_them_in(traveller):
 
 
 def test_deactivation_announced_by_people_changed_ends_sessions_on_commit(
-    traveller, admin_user, company, django_capture_on_commit_callbacks
+    traveller, acme_admin, company, django_capture_on_commit_callbacks
 ):
     from travelportal.companies.signals import people_changed
 
-    traveller_client, admin_client = signed_in(traveller), signed_in(admin_user)
+    traveller_client, acme_admin_client = signed_in(traveller), signed_in(acme_admin)
     traveller.is_active = False
     traveller.save(update_fields=["is_active"])
 
     with django_capture_on_commit_callbacks(execute=True):
-        people_changed.send(sender=None, company_id=company.pk, user_ids=[traveller.pk, admin_user.pk])
+        people_changed.send(sender=None, company_id=company.pk, user_ids=[traveller.pk, acme_admin.pk])
         # Nothing happens before the change is committed.
         assert Session.objects.filter(session_key=traveller_client.session.session_key).exists()
 
     assert not Session.objects.filter(session_key=traveller_client.session.session_key).exists()
     # The admin is still active: their session stays.
-    assert is_signed_in(admin_client)
+    assert is_signed_in(acme_admin_client)
 
 
 def test_people_changed_for_another_company_ends_nothing(traveller, other_company, django_capture_on_commit_callbacks):

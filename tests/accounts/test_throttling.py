@@ -14,15 +14,15 @@ def fail(client, username, times):
         sign_in(client, username, "wrong password")
 
 
-def test_repeated_failures_lock_the_account_out_even_with_the_right_password(client, admin_user, settings):
+def test_repeated_failures_lock_the_account_out_even_with_the_right_password(client, acme_admin, settings):
     from axes.models import AccessAttempt
 
-    fail(client, admin_user.username, settings.AXES_FAILURE_LIMIT - 1)
-    assert sign_in(client, admin_user.username).status_code == 302
+    fail(client, acme_admin.username, settings.AXES_FAILURE_LIMIT - 1)
+    assert sign_in(client, acme_admin.username).status_code == 302
     client.post("/accounts/logout/")
-    fail(client, admin_user.username, settings.AXES_FAILURE_LIMIT)
+    fail(client, acme_admin.username, settings.AXES_FAILURE_LIMIT)
 
-    response = sign_in(client, admin_user.username)
+    response = sign_in(client, acme_admin.username)
 
     assert response.status_code == 429
     html = response.content.decode()
@@ -34,19 +34,19 @@ def test_repeated_failures_lock_the_account_out_even_with_the_right_password(cli
     assert AccessAttempt.objects.get().failures_since_start == settings.AXES_FAILURE_LIMIT + 1
 
 
-def test_failures_count_together_whatever_the_case_of_the_username(client, admin_user, settings):
+def test_failures_count_together_whatever_the_case_of_the_username(client, acme_admin, settings):
     for i in range(settings.AXES_FAILURE_LIMIT):
-        name = admin_user.username.upper() if i % 2 else admin_user.username
+        name = acme_admin.username.upper() if i % 2 else acme_admin.username
         sign_in(client, name, "wrong password")
 
-    response = sign_in(client, admin_user.username)
+    response = sign_in(client, acme_admin.username)
 
     assert response.status_code == 429
     assert signed_in_user_id(client) is None
 
 
-def test_the_lockout_of_one_person_does_not_lock_out_another(client, admin_user, traveller, settings):
-    fail(client, admin_user.username, settings.AXES_FAILURE_LIMIT)
+def test_the_lockout_of_one_person_does_not_lock_out_another(client, acme_admin, traveller, settings):
+    fail(client, acme_admin.username, settings.AXES_FAILURE_LIMIT)
 
     response = sign_in(client, traveller.username)
 
@@ -54,16 +54,16 @@ def test_the_lockout_of_one_person_does_not_lock_out_another(client, admin_user,
     assert signed_in_user_id(client) == str(traveller.pk)
 
 
-def test_the_lockout_ends_after_the_cool_off(client, admin_user, settings):
+def test_the_lockout_ends_after_the_cool_off(client, acme_admin, settings):
     from axes.models import AccessAttempt
 
-    fail(client, admin_user.username, settings.AXES_FAILURE_LIMIT)
-    assert sign_in(client, admin_user.username).status_code == 429
+    fail(client, acme_admin.username, settings.AXES_FAILURE_LIMIT)
+    assert sign_in(client, acme_admin.username).status_code == 429
     for attempt in AccessAttempt.objects.all():
         attempt.attempt_time -= settings.AXES_COOLOFF_TIME + timedelta(seconds=1)
         attempt.save(update_fields=["attempt_time"])
 
-    response = sign_in(client, admin_user.username)
+    response = sign_in(client, acme_admin.username)
 
     assert response.status_code == 302
-    assert signed_in_user_id(client) == str(admin_user.pk)
+    assert signed_in_user_id(client) == str(acme_admin.pk)

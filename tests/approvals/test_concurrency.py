@@ -46,7 +46,7 @@ def race(*decisions):
 
 
 @pytest.mark.parametrize("attempt", range(5))
-def test_an_approval_and_a_decline_at_once_produce_one_decision(company, traveller, admin_user, make_person, attempt):
+def test_an_approval_and_a_decline_at_once_produce_one_decision(company, traveller, acme_admin, make_person, attempt):
     first, second = make_person("first"), make_person("second")
     save_process(company=company, name="Two", kind="manual", requesters=[traveller], steps=[[first, second]])
     trip = create_trip(

@@ -9,7 +9,7 @@ from travelportal.companies.models import User
 from travelportal.provisioning.models import ProvisioningLogEntry
 
 
-def test_each_manager_with_active_reports_gets_one_named_automatic_process(automated, make_person, admin_user):
+def test_each_manager_with_active_reports_gets_one_named_automatic_process(automated, make_person, acme_admin):
     boss = make_person("boss")
     mia = make_person("mia", manager=boss)
     make_person("rob", manager=mia)
@@ -60,13 +60,13 @@ def test_a_deactivated_manager_passes_the_step_to_the_next_one_up(automated, mak
     assert top.pk not in snapshot
 
 
-def test_with_no_manager_left_the_company_admins_approve(automated, make_person, admin_user):
+def test_with_no_manager_left_the_company_admins_approve(automated, make_person, acme_admin):
     boss = make_person("boss")
     make_person("r", manager=boss)
     boss.deleted_at = boss.created_at
     boss.save()
     rebuild_approval_processes(company=automated, user_ids=[boss.pk])
-    assert process_snapshot(automated)[boss.pk][2] == ((frozenset({admin_user.pk}), True),)
+    assert process_snapshot(automated)[boss.pk][2] == ((frozenset({acme_admin.pk}), True),)
     assert not ApprovalStep.objects.filter(process__company=automated, approvers__isnull=True).exists()
 
 

@@ -15,7 +15,7 @@ PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
 def test_scim_changes_keep_chains_and_pending_trips_right(
-    client, automated, admin_user, scim_token, django_capture_on_commit_callbacks
+    client, automated, acme_admin, scim_token, django_capture_on_commit_callbacks
 ):
     headers = {"HTTP_AUTHORIZATION": f"Bearer {scim_token}"}
 
@@ -53,6 +53,6 @@ def test_scim_changes_keep_chains_and_pending_trips_right(
     )
     # Nobody is left above the boss, so the company admins approve; the trip followed.
     process.refresh_from_db()
-    assert [list(step.approvers.all()) for step in process.steps.all()] == [[admin_user]]
-    assert list(trip.current_approvers.all()) == [admin_user]
+    assert [list(step.approvers.all()) for step in process.steps.all()] == [[acme_admin]]
+    assert list(trip.current_approvers.all()) == [acme_admin]
     assert trip.events.filter(kind=TripEvent.Kind.REASSIGNED).exists()

@@ -35,7 +35,7 @@ def manager(make_person, company):
 
 
 @pytest.fixture
-def managed(company, traveller, manager, admin_user):
+def managed(company, traveller, manager, acme_admin):
     """Tom's trips are approved by Manny (a manual process)."""
     save_process(company=company, name="Tom's", kind="manual", requesters=[traveller], steps=[[manager]])
     return traveller
@@ -64,20 +64,20 @@ def test_a_traveller_requests_a_trip_that_waits_for_approval(client, managed, ma
     assert "Manny" in page.content.decode()
 
 
-def test_an_admin_requests_a_trip_on_someones_behalf(client, admin_user, managed):
-    response = login(client, admin_user).post("/trips/new/", {**FORM, "traveller": str(managed.pk)})
+def test_an_admin_requests_a_trip_on_someones_behalf(client, acme_admin, managed):
+    response = login(client, acme_admin).post("/trips/new/", {**FORM, "traveller": str(managed.pk)})
     assert response.status_code == 302
     trip = Trip.objects.get()
-    assert (trip.traveller, trip.requested_by) == (managed, admin_user)
+    assert (trip.traveller, trip.requested_by) == (managed, acme_admin)
 
 
-def test_a_traveller_cannot_request_for_someone_else(client, traveller, admin_user):
-    login(client, traveller).post("/trips/new/", {**FORM, "traveller": str(admin_user.pk)})
+def test_a_traveller_cannot_request_for_someone_else(client, traveller, acme_admin):
+    login(client, traveller).post("/trips/new/", {**FORM, "traveller": str(acme_admin.pk)})
     assert Trip.objects.get().traveller == traveller
 
 
-def test_an_admin_cannot_pick_another_companys_person(client, admin_user, other_admin):
-    response = login(client, admin_user).post("/trips/new/", {**FORM, "traveller": str(other_admin.pk)})
+def test_an_admin_cannot_pick_another_companys_person(client, acme_admin, other_admin):
+    response = login(client, acme_admin).post("/trips/new/", {**FORM, "traveller": str(other_admin.pk)})
     assert response.status_code == 400
     assert "Select a valid choice" in response.content.decode()
     assert not Trip.objects.exists()
@@ -149,10 +149,10 @@ def test_a_decision_with_a_broken_step_is_refused(client, managed, manager):
     assert trip.status == "pending"
 
 
-def test_a_second_decision_is_reported_not_applied(client, managed, manager, admin_user):
+def test_a_second_decision_is_reported_not_applied(client, managed, manager, acme_admin):
     trip = make_trip(managed)
     login(client, manager).post(f"/trips/{trip.pk}/approve/", {"step": "1"})
-    response = login(client, admin_user).post(f"/trips/{trip.pk}/decline/", {"step": "1", "comment": "no"}, follow=True)
+    response = login(client, acme_admin).post(f"/trips/{trip.pk}/decline/", {"step": "1", "comment": "no"}, follow=True)
     assert "already approved" in response.content.decode()
     trip.refresh_from_db()
     assert trip.status == "approved"
@@ -196,12 +196,12 @@ def test_trip_pages_send_anonymous_visitors_to_sign_in_and_refuse_wrong_methods(
 # --- Lists -------------------------------------------------------------------------------------
 
 
-def test_the_trip_list_shows_only_my_trips_unless_an_admin_asks_for_all(client, managed, admin_user):
+def test_the_trip_list_shows_only_my_trips_unless_an_admin_asks_for_all(client, managed, acme_admin):
     make_trip(managed, destination="Porto")
-    make_trip(admin_user, destination="Oslo")
+    make_trip(acme_admin, destination="Oslo")
     html = login(client, managed).get("/trips/?all=1").content.decode()
     assert "Porto" in html and "Oslo" not in html
-    html = login(client, admin_user).get("/trips/").content.decode()
+    html = login(client, acme_admin).get("/trips/").content.decode()
     assert "Oslo" in html and "Porto" not in html
     html = client.get("/trips/?all=1").content.decode()
     assert "Oslo" in html and "Porto" in html
@@ -236,15 +236,15 @@ def _assert_constant_queries(client, url, add_more, limit):
     assert len(many) <= limit, sql
 
 
-def test_the_trip_list_runs_a_constant_number_of_queries(client, managed, admin_user):
+def test_the_trip_list_runs_a_constant_number_of_queries(client, managed, acme_admin):
     make_trip(managed)
-    login(client, admin_user)
+    login(client, acme_admin)
     _assert_constant_queries(client, "/trips/?all=1", lambda: [make_trip(managed) for _ in range(10)], 10)
 
 
-def test_the_queue_runs_a_constant_number_of_queries(client, managed, manager, admin_user):
+def test_the_queue_runs_a_constant_number_of_queries(client, managed, manager, acme_admin):
     make_trip(managed)
     login(client, manager)
     _assert_constant_queries(client, "/approvals/queue/", lambda: [make_trip(managed) for _ in range(10)], 10)
-    login(client, admin_user)
+    login(client, acme_admin)
     _assert_constant_queries(client, "/approvals/queue/", lambda: [make_trip(managed) for _ in range(10)], 12)

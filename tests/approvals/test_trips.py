@@ -39,7 +39,7 @@ def request(traveller, *, by=None, cost="500", currency="EUR", **extra):
 
 
 @pytest.fixture
-def chain(automated, make_person, admin_user):
+def chain(automated, make_person, acme_admin):
     """ceo <- vp <- lead <- dev, with automatic processes built."""
     ceo = make_person("ceo")
     vp = make_person("vp", manager=ceo)
@@ -108,20 +108,20 @@ def test_a_two_step_trip_declined_at_step_two_stops_there(chain, mailoutbox, dja
         approve_trip(trip=trip, approver=vp)
 
 
-def test_a_stale_decision_for_a_step_already_decided_is_refused(chain, admin_user):
+def test_a_stale_decision_for_a_step_already_decided_is_refused(chain, acme_admin):
     dev, lead, _vp, _ = chain(2)
     trip = request(dev)
     approve_trip(trip=trip, approver=lead, step=1)
     with pytest.raises(DecisionError, match="moved on"):
-        approve_trip(trip=trip, approver=admin_user, step=1)
+        approve_trip(trip=trip, approver=acme_admin, step=1)
     trip.refresh_from_db()
     assert trip.current_step == 2
 
 
-def test_company_admins_can_decide_any_trip_but_not_their_own(chain, admin_user):
+def test_company_admins_can_decide_any_trip_but_not_their_own(chain, acme_admin):
     dev, *_ = chain(1)
     trip = request(dev)
-    approve_trip(trip=trip, approver=admin_user)
+    approve_trip(trip=trip, approver=acme_admin)
     trip.refresh_from_db()
     assert trip.status == Trip.Status.APPROVED
 
@@ -216,10 +216,10 @@ def test_pending_trips_follow_a_new_manager(chain, make_person):
     assert trip.process.owner == newboss
 
 
-def test_precedence_manual_then_automatic_then_default(chain, company, admin_user, make_person):
+def test_precedence_manual_then_automatic_then_default(chain, company, acme_admin, make_person):
     dev, _lead, *_ = chain(1)
     outsider = make_person("outsider")
-    default = save_process(company=company, name="Default", kind="default", requesters=[], steps=[[admin_user]])
+    default = save_process(company=company, name="Default", kind="default", requesters=[], steps=[[acme_admin]])
     assert applicable_process(outsider) == default
     assert applicable_process(dev).kind == ApprovalProcess.Kind.AUTOMATIC
     manual = save_process(company=company, name="Special", kind="manual", requesters=[dev], steps=[[outsider]])
@@ -228,9 +228,9 @@ def test_precedence_manual_then_automatic_then_default(chain, company, admin_use
     assert list(trip.current_approvers.all()) == [outsider]
 
 
-def test_automation_never_touches_manual_processes(chain, company, admin_user):
+def test_automation_never_touches_manual_processes(chain, company, acme_admin):
     dev, lead, *_ = chain(1)
-    manual = save_process(company=company, name="Special", kind="manual", requesters=[dev], steps=[[admin_user]])
+    manual = save_process(company=company, name="Special", kind="manual", requesters=[dev], steps=[[acme_admin]])
     before = (manual.name, list(manual.requesters.all()), [list(s.approvers.all()) for s in manual.steps.all()])
     lead.is_active = False
     lead.save()
@@ -268,7 +268,7 @@ def test_settings_are_validated(company):
     assert company.approval_chain_depth == 1
 
 
-def test_approval_steps_for_names_each_steps_approvers(chain, company, admin_user, make_person):
+def test_approval_steps_for_names_each_steps_approvers(chain, company, acme_admin, make_person):
     from approvals.chains import approval_steps_for
 
     dev, lead, vp, ceo = chain(3)
@@ -276,9 +276,9 @@ def test_approval_steps_for_names_each_steps_approvers(chain, company, admin_use
     assert approval_steps_for(ceo) == []
     # Lead's trips go through VP's process: VP, then the CEO (nobody is left for step 3).
     assert approval_steps_for(lead) == [[vp], [ceo]]
-    solo = make_person("solo", manager=admin_user)
+    solo = make_person("solo", manager=acme_admin)
     rebuild_approval_processes(company=company)
-    assert approval_steps_for(solo) == [[admin_user]]
+    assert approval_steps_for(solo) == [[acme_admin]]
 
 
 def test_syncing_pending_trips_reads_a_constant_number_of_queries(chain, company, make_person):
@@ -306,18 +306,18 @@ def test_syncing_pending_trips_reads_a_constant_number_of_queries(chain, company
     assert Trip.objects.filter(status="pending").count() == 11
 
 
-def test_a_trip_past_the_end_of_a_shortened_chain_goes_to_the_admins_not_back_to_step_one(chain, admin_user, client):
+def test_a_trip_past_the_end_of_a_shortened_chain_goes_to_the_admins_not_back_to_step_one(chain, acme_admin, client):
     dev, lead, _vp, _ = chain(2)
     trip = request(dev)
     approve_trip(trip=trip, approver=lead, step=1)
     chain(1)  # the company lowers the depth: lead's process now has one step
     trip.refresh_from_db()
     assert (trip.status, trip.current_step) == ("pending", 2)
-    assert list(trip.current_approvers.all()) == [admin_user]
+    assert list(trip.current_approvers.all()) == [acme_admin]
     with pytest.raises(NotAnApprover):
         approve_trip(trip=trip, approver=lead)
-    client.force_login(admin_user)
+    client.force_login(acme_admin)
     assert "Step 2 of 2" in client.get(f"/trips/{trip.pk}/").content.decode()
-    approve_trip(trip=trip, approver=admin_user, step=2)
+    approve_trip(trip=trip, approver=acme_admin, step=2)
     trip.refresh_from_db()
     assert trip.status == Trip.Status.APPROVED

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ENTRA_REDIRECT = "https://portal.azure.com/TokenAuthorize"
 
 
-def test_an_admin_authorizes_entra_and_entra_gets_a_working_token(page, live_server, admin_user, company):
+def test_an_admin_authorizes_entra_and_entra_gets_a_working_token(page, live_server, acme_admin, company):
     from oauth2_provider.models import get_access_token_model
 
     from travelportal.tokens.services import find_bearer_credential, register_entra_application
@@ -49,7 +49,7 @@ def test_an_admin_authorizes_entra_and_entra_gets_a_working_token(page, live_ser
     page.goto(f"{live_server.url}/oauth2/authorize/?{query}")
 
     assert "/accounts/login/" in page.url
-    page.get_by_label("Email").fill(admin_user.username)
+    page.get_by_label("Email").fill(acme_admin.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
@@ -89,7 +89,7 @@ def test_an_admin_authorizes_entra_and_entra_gets_a_working_token(page, live_ser
     assert tokens["refresh_token"]
     credential = find_bearer_credential(tokens["access_token"])
     assert credential.company == company
-    assert get_access_token_model().objects.get().user == admin_user
+    assert get_access_token_model().objects.get().user == acme_admin
 
 
 def test_a_traveller_is_told_why_they_cannot_authorize(page, live_server, traveller):

@@ -33,8 +33,8 @@ POST_ENDPOINTS = [
 
 
 @pytest.mark.parametrize("url", GET_PAGES)
-def test_an_admin_opens_every_settings_page(admin_client, url):
-    response = admin_client.get(url, follow=True)
+def test_an_admin_opens_every_settings_page(acme_admin_client, url):
+    response = acme_admin_client.get(url, follow=True)
     assert response.status_code == 200
     assert b"Company Settings" in response.content
 
@@ -63,33 +63,33 @@ def test_support_staff_without_a_company_are_refused(staff_client, url):
     assert staff_client.get(url).status_code == 403
 
 
-def test_a_deactivated_admin_is_refused(admin_client, admin_user):
-    admin_user.is_active = False
-    admin_user.save(update_fields=["is_active"])
+def test_a_deactivated_admin_is_refused(acme_admin_client, acme_admin):
+    acme_admin.is_active = False
+    acme_admin.save(update_fields=["is_active"])
     # The session no longer resolves to a user, so the visitor is anonymous.
-    assert admin_client.get("/company/integrations/scim").status_code == 302
+    assert acme_admin_client.get("/company/integrations/scim").status_code == 302
 
 
 @pytest.mark.parametrize("url", POST_ENDPOINTS)
-def test_post_endpoints_refuse_get(admin_client, url):
-    assert admin_client.get(url).status_code == 405
+def test_post_endpoints_refuse_get(acme_admin_client, url):
+    assert acme_admin_client.get(url).status_code == 405
 
 
 @pytest.mark.parametrize(
     "url", ["/company/", "/company/integrations/scim", "/company/people/", "/company/provisioning-activity/"]
 )
-def test_read_only_pages_refuse_post(admin_client, url):
-    assert admin_client.post(url).status_code == 405
+def test_read_only_pages_refuse_post(acme_admin_client, url):
+    assert acme_admin_client.post(url).status_code == 405
 
 
-def test_the_landing_page_goes_to_the_scim_page(admin_client):
-    response = admin_client.get("/company/")
+def test_the_landing_page_goes_to_the_scim_page(acme_admin_client):
+    response = acme_admin_client.get("/company/")
     assert response.status_code == 302
     assert response["Location"] == reverse("companysettings:scim")
 
 
-def test_the_sidebar_mirrors_the_tutorial_path(admin_client):
-    html = admin_client.get("/company/integrations/scim").content.decode()
+def test_the_sidebar_mirrors_the_tutorial_path(acme_admin_client):
+    html = acme_admin_client.get("/company/integrations/scim").content.decode()
     for label in (
         "Integrations",
         "SCIM",
@@ -105,8 +105,8 @@ def test_the_sidebar_mirrors_the_tutorial_path(admin_client):
     assert 'aria-current="page">SCIM<' in html
 
 
-def test_archive_endpoints_refuse_get(admin_client, company):
+def test_archive_endpoints_refuse_get(acme_admin_client, company):
     centre = CostCentre.objects.create(company=company, name="R&D")
-    assert admin_client.get(f"/company/cost-centres/{centre.pk}/archive").status_code == 405
+    assert acme_admin_client.get(f"/company/cost-centres/{centre.pk}/archive").status_code == 405
     centre.refresh_from_db()
     assert centre.archived_at is None

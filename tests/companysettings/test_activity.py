@@ -51,8 +51,8 @@ def _names(response):
     return [e.user_name for e in response.context["page"].object_list]
 
 
-def test_the_log_lists_this_companys_requests_newest_first(admin_client, log):
-    response = admin_client.get(URL)
+def test_the_log_lists_this_companys_requests_newest_first(acme_admin_client, log):
+    response = acme_admin_client.get(URL)
     assert response.status_code == 200
     assert _names(response) == [
         "ann@acme.example",
@@ -64,8 +64,8 @@ def test_the_log_lists_this_companys_requests_newest_first(admin_client, log):
     assert "spy@globex.example" not in response.content.decode()
 
 
-def test_each_error_shows_its_scim_type_and_detail(admin_client, log):
-    html = admin_client.get(URL, {"outcome": "error"}).content.decode()
+def test_each_error_shows_its_scim_type_and_detail(acme_admin_client, log):
+    html = acme_admin_client.get(URL, {"outcome": "error"}).content.decode()
     assert "<code>uniqueness</code>" in html
     assert "userName ann@acme.example is already taken" in html
     assert "Error 409" in html
@@ -81,14 +81,14 @@ def test_each_error_shows_its_scim_type_and_detail(admin_client, log):
         ({"operation": "disable", "person": "cat"}, ["cat@acme.example"]),
     ],
 )
-def test_filtering_the_log(admin_client, log, params, expected):
-    assert _names(admin_client.get(URL, params)) == expected
+def test_filtering_the_log(acme_admin_client, log, params, expected):
+    assert _names(acme_admin_client.get(URL, params)) == expected
 
 
-def test_filtering_by_time(admin_client, log):
+def test_filtering_by_time(acme_admin_client, log):
     since = (timezone.now() - dt.timedelta(days=4)).strftime("%Y-%m-%dT%H:%M")
     until = (timezone.now() - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
-    assert _names(admin_client.get(URL, {"since": since, "until": until})) == ["old@acme.example"]
+    assert _names(acme_admin_client.get(URL, {"since": since, "until": until})) == ["old@acme.example"]
 
 
 @pytest.mark.parametrize(
@@ -100,14 +100,14 @@ def test_filtering_by_time(admin_client, log):
         ({"period": "30", "bucket": "hour"}, "Per-hour charts cover at most 7 days"),
     ],
 )
-def test_invalid_filters_are_explained(admin_client, log, params, message):
-    response = admin_client.get(URL, params)
+def test_invalid_filters_are_explained(acme_admin_client, log, params, message):
+    response = acme_admin_client.get(URL, params)
     assert response.status_code == 400
     assert message in response.content.decode()
 
 
-def test_the_chart_counts_creates_updates_deactivations_and_errors_per_hour(admin_client, log):
-    response = admin_client.get(URL, {"period": "1", "bucket": "hour"})
+def test_the_chart_counts_creates_updates_deactivations_and_errors_per_hour(acme_admin_client, log):
+    response = acme_admin_client.get(URL, {"period": "1", "bucket": "hour"})
     totals = {t["key"]: t["total"] for t in response.context["totals"]}
     # The failed create is only an error, and the 3-day-old update is outside the period.
     assert totals == {"creates": 1, "updates": 1, "deactivations": 1, "errors": 1}
@@ -119,8 +119,8 @@ def test_the_chart_counts_creates_updates_deactivations_and_errors_per_hour(admi
     assert html.count('class="bar-errors"') == 1
 
 
-def test_the_chart_per_day_covers_the_chosen_period(admin_client, log):
-    response = admin_client.get(URL, {"period": "7", "bucket": "day"})
+def test_the_chart_per_day_covers_the_chosen_period(acme_admin_client, log):
+    response = acme_admin_client.get(URL, {"period": "7", "bucket": "day"})
     totals = {t["key"]: t["total"] for t in response.context["totals"]}
     assert totals["updates"] == 2
     assert "per day" in response.content.decode()
@@ -146,19 +146,19 @@ def test_the_y_axis_ends_on_a_round_number(value, expected):
     assert nice_ceiling(value) == expected
 
 
-def test_the_log_is_paginated(admin_client, company):
+def test_the_log_is_paginated(acme_admin_client, company):
     ProvisioningLogEntry.objects.bulk_create(
         [
             ProvisioningLogEntry(company=company, created_at=timezone.now(), operation="read", status=200)
             for _ in range(60)
         ]
     )
-    response = admin_client.get(URL)
+    response = acme_admin_client.get(URL)
     assert len(response.context["page"].object_list) == 50
     assert "Page 1 of 2" in response.content.decode()
 
 
-def test_the_page_makes_the_same_number_of_queries_for_5_and_50_entries(admin_client, company, traveller):
+def test_the_page_makes_the_same_number_of_queries_for_5_and_50_entries(acme_admin_client, company, traveller):
     def add(n):
         ProvisioningLogEntry.objects.bulk_create(
             [
@@ -171,10 +171,10 @@ def test_the_page_makes_the_same_number_of_queries_for_5_and_50_entries(admin_cl
 
     add(5)
     with CaptureQueriesContext(connection) as few:
-        admin_client.get(URL)
+        acme_admin_client.get(URL)
     add(45)
     with CaptureQueriesContext(connection) as many:
-        admin_client.get(URL)
+        acme_admin_client.get(URL)
     assert len(many) == len(few), "\n".join(q["sql"] for q in many.captured_queries)
 
 
@@ -186,5 +186,5 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, log):
     assert client.get(URL)["Location"].startswith("/accounts/login/")
 
 
-def test_the_log_refuses_post(admin_client):
-    assert admin_client.post(URL).status_code == 405
+def test_the_log_refuses_post(acme_admin_client):
+    assert acme_admin_client.post(URL).status_code == 405

@@ -40,11 +40,11 @@ kinds = pytest.mark.parametrize("kind", list(KINDS))
 
 
 @kinds
-def test_creating_an_entry(admin_client, company, kind):
+def test_creating_an_entry(acme_admin_client, company, kind):
     model, data = KINDS[kind]
-    assert admin_client.get(f"/company/{kind}/new/").status_code == 200
+    assert acme_admin_client.get(f"/company/{kind}/new/").status_code == 200
 
-    response = admin_client.post(f"/company/{kind}/new/", data, follow=True)
+    response = acme_admin_client.post(f"/company/{kind}/new/", data, follow=True)
 
     assert response.status_code == 200
     entry = model.objects.get(company=company)
@@ -53,15 +53,15 @@ def test_creating_an_entry(admin_client, company, kind):
     assert data["name"] in response.content.decode()
 
 
-def test_an_invoice_profile_currency_is_stored_upper_case(admin_client, company):
-    admin_client.post("/company/invoice-profiles/new/", KINDS["invoice-profiles"][1])
+def test_an_invoice_profile_currency_is_stored_upper_case(acme_admin_client, company):
+    acme_admin_client.post("/company/invoice-profiles/new/", KINDS["invoice-profiles"][1])
     profile = InvoiceProfile.objects.get(company=company)
     assert profile.currency == "GBP"
     assert profile.billing_period == "weekly"
 
 
-def test_a_travel_policy_keeps_its_limits(admin_client, company):
-    admin_client.post("/company/travel-policies/new/", KINDS["travel-policies"][1])
+def test_a_travel_policy_keeps_its_limits(acme_admin_client, company):
+    acme_admin_client.post("/company/travel-policies/new/", KINDS["travel-policies"][1])
     policy = TravelPolicy.objects.get(company=company)
     assert policy.max_hotel_price_per_night == Decimal("250.00")
     assert policy.max_trip_cost is None
@@ -69,11 +69,11 @@ def test_a_travel_policy_keeps_its_limits(admin_client, company):
 
 
 @kinds
-def test_a_duplicate_name_is_a_clear_error_that_keeps_the_input(admin_client, company, kind):
+def test_a_duplicate_name_is_a_clear_error_that_keeps_the_input(acme_admin_client, company, kind):
     model, data = KINDS[kind]
     model.objects.create(company=company, name=data["name"].upper())
 
-    response = admin_client.post(f"/company/{kind}/new/", data)
+    response = acme_admin_client.post(f"/company/{kind}/new/", data)
 
     assert response.status_code == 400
     html = response.content.decode()
@@ -83,10 +83,10 @@ def test_a_duplicate_name_is_a_clear_error_that_keeps_the_input(admin_client, co
 
 
 @kinds
-def test_the_same_name_in_another_company_is_fine(admin_client, company, other_company, kind):
+def test_the_same_name_in_another_company_is_fine(acme_admin_client, company, other_company, kind):
     model, data = KINDS[kind]
     model.objects.create(company=other_company, name=data["name"])
-    response = admin_client.post(f"/company/{kind}/new/", data)
+    response = acme_admin_client.post(f"/company/{kind}/new/", data)
     assert response.status_code == 302
     assert model.objects.filter(company=company, name=data["name"]).exists()
 
@@ -102,9 +102,11 @@ def test_the_same_name_in_another_company_is_fine(admin_client, company, other_c
         ("travel-policies", {"max_flight_cabin": "rocket"}, "Select a valid choice"),
     ],
 )
-def test_invalid_input_is_shown_next_to_the_field_and_nothing_is_written(admin_client, company, kind, bad, message):
+def test_invalid_input_is_shown_next_to_the_field_and_nothing_is_written(
+    acme_admin_client, company, kind, bad, message
+):
     model, data = KINDS[kind]
-    response = admin_client.post(f"/company/{kind}/new/", {**data, **bad})
+    response = acme_admin_client.post(f"/company/{kind}/new/", {**data, **bad})
     assert response.status_code == 400
     assert message in response.content.decode()
     assert 'class="errorlist"' in response.content.decode()
@@ -112,49 +114,49 @@ def test_invalid_input_is_shown_next_to_the_field_and_nothing_is_written(admin_c
 
 
 @kinds
-def test_editing_an_entry(admin_client, company, kind):
+def test_editing_an_entry(acme_admin_client, company, kind):
     model, data = KINDS[kind]
     entry = model.objects.create(company=company, name="Before")
-    response = admin_client.post(f"/company/{kind}/{entry.pk}/edit/", {**data, "name": "After"})
+    response = acme_admin_client.post(f"/company/{kind}/{entry.pk}/edit/", {**data, "name": "After"})
     assert response.status_code == 302
     entry.refresh_from_db()
     assert entry.name == "After"
 
 
 @kinds
-def test_keeping_the_same_name_on_edit_is_not_a_duplicate(admin_client, company, kind):
+def test_keeping_the_same_name_on_edit_is_not_a_duplicate(acme_admin_client, company, kind):
     model, data = KINDS[kind]
     entry = model.objects.create(company=company, name=data["name"])
-    response = admin_client.post(f"/company/{kind}/{entry.pk}/edit/", data)
+    response = acme_admin_client.post(f"/company/{kind}/{entry.pk}/edit/", data)
     assert response.status_code == 302
     assert list(model.objects.values_list("pk", "name")) == [(entry.pk, data["name"])]
 
 
 @kinds
-def test_archiving_and_restoring(admin_client, company, kind):
+def test_archiving_and_restoring(acme_admin_client, company, kind):
     model, _ = KINDS[kind]
     entry = model.objects.create(company=company, name="Old")
 
-    response = admin_client.post(f"/company/{kind}/{entry.pk}/archive", follow=True)
+    response = acme_admin_client.post(f"/company/{kind}/{entry.pk}/archive", follow=True)
     entry.refresh_from_db()
     assert entry.archived_at is not None
     assert "Archived the" in response.content.decode()
     assert "Old" not in [r["entry"].name for r in response.context["rows"]]
-    archived = admin_client.get(f"/company/{kind}/", {"archived": "1"})
+    archived = acme_admin_client.get(f"/company/{kind}/", {"archived": "1"})
     assert [r["entry"].name for r in archived.context["rows"]] == ["Old"]
 
-    admin_client.post(f"/company/{kind}/{entry.pk}/restore")
+    acme_admin_client.post(f"/company/{kind}/{entry.pk}/restore")
     entry.refresh_from_db()
     assert entry.archived_at is None
 
 
 @kinds
-def test_another_companys_entry_is_not_found(admin_client, other_company, kind):
+def test_another_companys_entry_is_not_found(acme_admin_client, other_company, kind):
     model, data = KINDS[kind]
     entry = model.objects.create(company=other_company, name="Theirs")
-    assert admin_client.get(f"/company/{kind}/{entry.pk}/edit/").status_code == 404
-    assert admin_client.post(f"/company/{kind}/{entry.pk}/edit/", {**data, "name": "Mine"}).status_code == 404
-    assert admin_client.post(f"/company/{kind}/{entry.pk}/archive").status_code == 404
+    assert acme_admin_client.get(f"/company/{kind}/{entry.pk}/edit/").status_code == 404
+    assert acme_admin_client.post(f"/company/{kind}/{entry.pk}/edit/", {**data, "name": "Mine"}).status_code == 404
+    assert acme_admin_client.post(f"/company/{kind}/{entry.pk}/archive").status_code == 404
     entry.refresh_from_db()
     assert entry.name == "Theirs" and entry.archived_at is None
 
@@ -181,22 +183,22 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, company, kind):
 
 
 @kinds
-def test_wrong_methods_are_refused(admin_client, company, kind):
+def test_wrong_methods_are_refused(acme_admin_client, company, kind):
     model, _ = KINDS[kind]
     entry = model.objects.create(company=company, name="Ours")
-    assert admin_client.post(f"/company/{kind}/").status_code == 405
-    assert admin_client.get(f"/company/{kind}/{entry.pk}/restore").status_code == 405
-    assert admin_client.put(f"/company/{kind}/{entry.pk}/edit/").status_code == 405
+    assert acme_admin_client.post(f"/company/{kind}/").status_code == 405
+    assert acme_admin_client.get(f"/company/{kind}/{entry.pk}/restore").status_code == 405
+    assert acme_admin_client.put(f"/company/{kind}/{entry.pk}/edit/").status_code == 405
 
 
 @kinds
-def test_the_list_makes_the_same_number_of_queries_for_5_and_50_entries(admin_client, company, kind):
+def test_the_list_makes_the_same_number_of_queries_for_5_and_50_entries(acme_admin_client, company, kind):
     model, _ = KINDS[kind]
     model.objects.bulk_create([model(company=company, name=f"E{i:02}") for i in range(5)])
     with CaptureQueriesContext(connection) as few:
-        admin_client.get(f"/company/{kind}/")
+        acme_admin_client.get(f"/company/{kind}/")
     model.objects.bulk_create([model(company=company, name=f"F{i:02}") for i in range(45)])
     with CaptureQueriesContext(connection) as many:
-        response = admin_client.get(f"/company/{kind}/")
+        response = acme_admin_client.get(f"/company/{kind}/")
     assert len(many) == len(few), "\n".join(q["sql"] for q in many.captured_queries)
     assert len(response.context["rows"]) == 25

@@ -17,23 +17,23 @@ from travelportal.tokens.services import issue_secret_token
 URL = "/company/integrations/scim"
 
 
-def test_the_page_shows_the_scim_base_url_with_a_copy_button(admin_client, settings):
+def test_the_page_shows_the_scim_base_url_with_a_copy_button(acme_admin_client, settings):
     settings.PUBLIC_BASE_URL = "https://travel.example.com/"
-    html = admin_client.get(URL).content.decode()
+    html = acme_admin_client.get(URL).content.decode()
     assert 'value="https://travel.example.com/scim/v2"' in html
     assert 'data-copy-target="#scim-base-url"' in html
 
 
-def test_the_base_url_falls_back_to_the_request_host(admin_client):
-    html = admin_client.get(URL).content.decode()
+def test_the_base_url_falls_back_to_the_request_host(acme_admin_client):
+    html = acme_admin_client.get(URL).content.decode()
     assert 'value="http://testserver/scim/v2"' in html
 
 
-def test_enable_scim_api(admin_client, company, other_company):
+def test_enable_scim_api(acme_admin_client, company, other_company):
     Company.objects.filter(pk__in=[company.pk, other_company.pk]).update(scim_enabled=False)
-    assert "Enable SCIM API" in admin_client.get(URL).content.decode()
+    assert "Enable SCIM API" in acme_admin_client.get(URL).content.decode()
 
-    response = admin_client.post(f"{URL}/enable", follow=True)
+    response = acme_admin_client.post(f"{URL}/enable", follow=True)
 
     assert response.status_code == 200
     company.refresh_from_db()
@@ -43,36 +43,36 @@ def test_enable_scim_api(admin_client, company, other_company):
     assert "The SCIM API is enabled" in response.content.decode()
 
 
-def test_disable_scim_api(admin_client, company):
-    response = admin_client.post(f"{URL}/disable", follow=True)
+def test_disable_scim_api(acme_admin_client, company):
+    response = acme_admin_client.post(f"{URL}/disable", follow=True)
     company.refresh_from_db()
     assert company.scim_enabled is False
     assert "Enable SCIM API" in response.content.decode()
 
 
-def test_creating_a_token_shows_its_value_once(admin_client, company, admin_user):
-    response = admin_client.post(f"{URL}/tokens", {"name": "Entra production", "expires_on": ""})
+def test_creating_a_token_shows_its_value_once(acme_admin_client, company, acme_admin):
+    response = acme_admin_client.post(f"{URL}/tokens", {"name": "Entra production", "expires_on": ""})
 
     assert response.status_code == 201
     assert "no-store" in response["Cache-Control"]
     token = SecretToken.objects.get(company=company, name="Entra production")
     raw = response.context["new_token"][1]
     assert token.token_hash == hash_token(raw)
-    assert token.created_by == admin_user
+    assert token.created_by == acme_admin
     assert token.expires_at is None
     html = response.content.decode()
     assert f'value="{raw}"' in html
     assert "shown only this once" in html
     # The next visit lists the token by its prefix, never the value.
-    html = admin_client.get(URL).content.decode()
+    html = acme_admin_client.get(URL).content.decode()
     assert raw not in html
     assert token.prefix in html
     assert "Entra production" in html
 
 
-def test_a_token_can_expire_at_the_end_of_a_chosen_day(admin_client, company):
+def test_a_token_can_expire_at_the_end_of_a_chosen_day(acme_admin_client, company):
     day = timezone.now().date() + dt.timedelta(days=30)
-    response = admin_client.post(f"{URL}/tokens", {"name": "Trial", "expires_on": day.isoformat()})
+    response = acme_admin_client.post(f"{URL}/tokens", {"name": "Trial", "expires_on": day.isoformat()})
     assert response.status_code == 201
     token = SecretToken.objects.get(company=company, name="Trial")
     assert token.expires_at == dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
@@ -89,8 +89,8 @@ def test_a_token_can_expire_at_the_end_of_a_chosen_day(admin_client, company):
         ({"name": "Forever", "expires_on": "9999-12-31"}, "expires_on", "within 10 years"),
     ],
 )
-def test_an_invalid_token_form_keeps_the_input_and_writes_nothing(admin_client, company, data, field, message):
-    response = admin_client.post(f"{URL}/tokens", data)
+def test_an_invalid_token_form_keeps_the_input_and_writes_nothing(acme_admin_client, company, data, field, message):
+    response = acme_admin_client.post(f"{URL}/tokens", data)
 
     assert response.status_code == 400
     assert message in str(response.context["token_form"].errors[field])
@@ -99,38 +99,38 @@ def test_an_invalid_token_form_keeps_the_input_and_writes_nothing(admin_client, 
         assert f'value="{data["name"]}"' in response.content.decode()
 
 
-def test_revoking_a_token(admin_client, company):
+def test_revoking_a_token(acme_admin_client, company):
     token, _ = issue_secret_token(company=company, name="Old")
-    response = admin_client.post(f"{URL}/tokens/{token.pk}/revoke", follow=True)
+    response = acme_admin_client.post(f"{URL}/tokens/{token.pk}/revoke", follow=True)
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert "is revoked" in response.content.decode()
 
 
-def test_another_companys_token_is_not_found(admin_client, other_company):
+def test_another_companys_token_is_not_found(acme_admin_client, other_company):
     token, _ = issue_secret_token(company=other_company, name="Theirs")
-    response = admin_client.post(f"{URL}/tokens/{token.pk}/revoke")
+    response = acme_admin_client.post(f"{URL}/tokens/{token.pk}/revoke")
     assert response.status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
 
 
-def test_revoke_refuses_get(admin_client, company):
+def test_revoke_refuses_get(acme_admin_client, company):
     token, _ = issue_secret_token(company=company, name="Old")
-    assert admin_client.get(f"{URL}/tokens/{token.pk}/revoke").status_code == 405
+    assert acme_admin_client.get(f"{URL}/tokens/{token.pk}/revoke").status_code == 405
     token.refresh_from_db()
     assert token.revoked_at is None
 
 
-def test_the_token_list_shows_creator_last_use_and_expiry(admin_client, company, admin_user, other_company):
+def test_the_token_list_shows_creator_last_use_and_expiry(acme_admin_client, company, acme_admin, other_company):
     token, _ = issue_secret_token(
-        company=company, name="Listed", created_by=admin_user, expires_at=timezone.now() + dt.timedelta(days=3)
+        company=company, name="Listed", created_by=acme_admin, expires_at=timezone.now() + dt.timedelta(days=3)
     )
     SecretToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - dt.timedelta(minutes=5))
     issue_secret_token(company=other_company, name="Globex secret")
-    html = admin_client.get(URL).content.decode()
+    html = acme_admin_client.get(URL).content.decode()
     assert "Listed" in html
-    assert str(admin_user) in html
+    assert str(acme_admin) in html
     assert "5\xa0minutes ago" in html
     assert "Globex secret" not in html
 
@@ -140,17 +140,17 @@ def _make_tokens(company, user, count):
         issue_secret_token(company=company, name=f"t{i}", created_by=user)
 
 
-def test_the_page_makes_the_same_number_of_queries_for_5_and_50_tokens(admin_client, company, admin_user):
-    _make_tokens(company, admin_user, 5)
+def test_the_page_makes_the_same_number_of_queries_for_5_and_50_tokens(acme_admin_client, company, acme_admin):
+    _make_tokens(company, acme_admin, 5)
     with CaptureQueriesContext(connection) as few:
-        assert admin_client.get(URL).status_code == 200
-    _make_tokens(company, admin_user, 45)
+        assert acme_admin_client.get(URL).status_code == 200
+    _make_tokens(company, acme_admin, 45)
     with CaptureQueriesContext(connection) as many:
-        assert admin_client.get(URL).status_code == 200
+        assert acme_admin_client.get(URL).status_code == 200
     assert len(many) == len(few), "\n".join(q["sql"] for q in many.captured_queries)
 
 
-def test_the_health_summary_counts_the_last_24_hours(admin_client, company, other_company, traveller):
+def test_the_health_summary_counts_the_last_24_hours(acme_admin_client, company, other_company, traveller):
     now = timezone.now()
     log = ProvisioningLogEntry.objects
     log.create(company=company, created_at=now - dt.timedelta(minutes=3), operation="create", status=201)
@@ -160,7 +160,7 @@ def test_the_health_summary_counts_the_last_24_hours(admin_client, company, othe
     log.create(company=other_company, created_at=now, operation="create", status=500)
     User.objects.filter(pk=traveller.pk).update(pending_manager_ref="boss@acme.example")
 
-    health = admin_client.get(URL).context["health"]
+    health = acme_admin_client.get(URL).context["health"]
 
     assert health.requests_24h == 2
     assert health.errors_24h == 1
@@ -191,22 +191,22 @@ def _connect(company, user):
     )
 
 
-def test_the_entra_connection_shows_who_authorized_it(admin_client, company, admin_user):
-    _connect(company, admin_user)
-    html = admin_client.get(URL).content.decode()
+def test_the_entra_connection_shows_who_authorized_it(acme_admin_client, company, acme_admin):
+    _connect(company, acme_admin)
+    html = acme_admin_client.get(URL).content.decode()
     assert "Connected" in html
-    assert f"Authorized by <strong>{admin_user}</strong>" in html
+    assert f"Authorized by <strong>{acme_admin}</strong>" in html
 
 
 def test_disconnecting_entra_revokes_only_this_companys_tokens(
-    admin_client, company, admin_user, other_company, other_admin
+    acme_admin_client, company, acme_admin, other_company, other_admin
 ):
     from oauth2_provider.models import get_access_token_model
 
-    _connect(company, admin_user)
+    _connect(company, acme_admin)
     _connect(other_company, other_admin)
 
-    response = admin_client.post(f"{URL}/connection/disconnect", follow=True)
+    response = acme_admin_client.post(f"{URL}/connection/disconnect", follow=True)
 
     assert "Entra ID is disconnected" in response.content.decode()
     assert not get_access_token_model().objects.filter(company=company).exists()
@@ -214,8 +214,8 @@ def test_disconnecting_entra_revokes_only_this_companys_tokens(
     assert "Not connected" in response.content.decode()
 
 
-def test_disconnecting_without_a_connection_says_so(admin_client):
-    response = admin_client.post(f"{URL}/connection/disconnect", follow=True)
+def test_disconnecting_without_a_connection_says_so(acme_admin_client):
+    response = acme_admin_client.post(f"{URL}/connection/disconnect", follow=True)
     assert "Entra ID was not connected." in response.content.decode()
 
 
@@ -248,8 +248,8 @@ APPROVALS_ON = {
 }
 
 
-def test_saving_approval_settings_calls_the_approvals_service(admin_client, company, approvals_service):
-    response = admin_client.post(f"{URL}/approvals", APPROVALS_ON, follow=True)
+def test_saving_approval_settings_calls_the_approvals_service(acme_admin_client, company, approvals_service):
+    response = acme_admin_client.post(f"{URL}/approvals", APPROVALS_ON, follow=True)
 
     assert response.status_code == 200
     assert "Your changes have been saved." in response.content.decode()
@@ -265,24 +265,24 @@ def test_saving_approval_settings_calls_the_approvals_service(admin_client, comp
     ]
 
 
-def test_turning_automation_off_asks_what_happens_to_existing_processes(admin_client, company, approvals_service):
+def test_turning_automation_off_asks_what_happens_to_existing_processes(acme_admin_client, company, approvals_service):
     Company.objects.filter(pk=company.pk).update(approvals_through_idp=True, auto_approval_processes=True)
     data = {"approvals_through_idp": "on", "chain_depth": "1", "auto_process_trips": "all"}
 
-    response = admin_client.post(f"{URL}/approvals", data)
+    response = acme_admin_client.post(f"{URL}/approvals", data)
     assert response.status_code == 400
     assert "Choose what happens" in response.content.decode()
     assert approvals_service == []
 
-    admin_client.post(f"{URL}/approvals", {**data, "on_disable": "delete"})
+    acme_admin_client.post(f"{URL}/approvals", {**data, "on_disable": "delete"})
     assert approvals_service[0]["on_disable"] == "delete"
     assert approvals_service[0]["auto_approval_processes"] is False
 
 
-def test_automatic_processes_need_approvals_through_an_identity_provider(admin_client, company, approvals_service):
+def test_automatic_processes_need_approvals_through_an_identity_provider(acme_admin_client, company, approvals_service):
     data = {**APPROVALS_ON}
     del data["approvals_through_idp"]
-    response = admin_client.post(f"{URL}/approvals", data)
+    response = acme_admin_client.post(f"{URL}/approvals", data)
 
     assert response.status_code == 400
     assert "need “Through an Identity Provider”" in response.content.decode()
@@ -291,16 +291,16 @@ def test_automatic_processes_need_approvals_through_an_identity_provider(admin_c
     assert response.context["approvals_form"]["chain_depth"].value() == "2"
 
 
-def test_an_invalid_chain_depth_is_refused(admin_client, company, approvals_service):
-    response = admin_client.post(f"{URL}/approvals", {**APPROVALS_ON, "chain_depth": "9"})
+def test_an_invalid_chain_depth_is_refused(acme_admin_client, company, approvals_service):
+    response = acme_admin_client.post(f"{URL}/approvals", {**APPROVALS_ON, "chain_depth": "9"})
     assert response.status_code == 400
     assert approvals_service == []
     company.refresh_from_db()
     assert company.approval_chain_depth == 1
 
 
-def test_saving_approval_settings_updates_the_company(admin_client, company):
-    response = admin_client.post(f"{URL}/approvals", APPROVALS_ON, follow=True)
+def test_saving_approval_settings_updates_the_company(acme_admin_client, company):
+    response = acme_admin_client.post(f"{URL}/approvals", APPROVALS_ON, follow=True)
     assert "Your changes have been saved." in response.content.decode()
     company.refresh_from_db()
     assert company.approvals_through_idp is True
@@ -309,18 +309,18 @@ def test_saving_approval_settings_updates_the_company(admin_client, company):
     assert company.auto_process_trips == "out_of_policy"
 
 
-def test_refusals_of_the_approvals_service_are_shown_next_to_the_field(admin_client, company, monkeypatch):
+def test_refusals_of_the_approvals_service_are_shown_next_to_the_field(acme_admin_client, company, monkeypatch):
     from django.core.exceptions import ValidationError
 
     def refuse(**kwargs):
         raise ValidationError({"chain_depth": "The chain depth must be 1, 2 or 3."})
 
     monkeypatch.setattr("travelportal.companysettings.views.scim.update_approval_settings", refuse)
-    response = admin_client.post(f"{URL}/approvals", APPROVALS_ON)
+    response = acme_admin_client.post(f"{URL}/approvals", APPROVALS_ON)
     assert response.status_code == 400
     assert response.context["approvals_form"].errors["chain_depth"] == ["The chain depth must be 1, 2 or 3."]
 
 
-def test_a_request_in_the_last_minute_reads_just_now(admin_client, company):
+def test_a_request_in_the_last_minute_reads_just_now(acme_admin_client, company):
     ProvisioningLogEntry.objects.create(company=company, created_at=timezone.now(), operation="read", status=200)
-    assert ">just now</time>" in admin_client.get(URL).content.decode()
+    assert ">just now</time>" in acme_admin_client.get(URL).content.decode()

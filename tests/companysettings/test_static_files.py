@@ -55,8 +55,8 @@ def test_unknown_static_files_are_not_found(collected):
     assert response.status_code == 404
 
 
-def test_pages_load_only_the_portals_own_static_files(admin_client):
-    html = admin_client.get("/company/integrations/scim").content.decode()
+def test_pages_load_only_the_portals_own_static_files(acme_admin_client):
+    html = acme_admin_client.get("/company/integrations/scim").content.decode()
     sources = re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="([^"]+)"', html)
     assert sources, "the page should load its stylesheet and script"
     assert all(src.startswith("/static/") for src in sources), sources

@@ -31,12 +31,12 @@ def sql_of(queries: CaptureQueriesContext) -> str:
 
 
 @pytest.fixture
-def world(company, admin_user, traveller, other_admin, staff_user):
+def world(company, acme_admin, traveller, other_admin, staff_user):
     """One row of each model this project registers, so every change form has an object."""
     cost_centre = CostCentre.objects.create(company=company, name="Sales")
     policy = TravelPolicy.objects.create(company=company, name="Standard", max_hotel_price_per_night="120.00")
     profile = InvoiceProfile.objects.create(company=company, name="Acme Ltd", currency="EUR")
-    traveller.manager = admin_user
+    traveller.manager = acme_admin
     traveller.cost_centre = cost_centre
     traveller.travel_policy = policy
     traveller.save()
@@ -150,8 +150,8 @@ def test_every_list_of_company_data_shows_the_company(world, staff_client):
 
 
 @pytest.mark.parametrize("path", ["/admin/", "/admin/companies/user/", "/admin/companies/company/"])
-def test_a_company_admin_is_sent_to_the_admin_login(path, client, admin_user):
-    client.force_login(admin_user)
+def test_a_company_admin_is_sent_to_the_admin_login(path, client, acme_admin):
+    client.force_login(acme_admin)
 
     response = client.get(path)
 
@@ -159,8 +159,8 @@ def test_a_company_admin_is_sent_to_the_admin_login(path, client, admin_user):
     assert response["Location"].startswith("/admin/login/")
 
 
-def test_a_company_admin_cannot_sign_in_to_django_admin(client, admin_user):
-    response = client.post("/admin/login/", {"username": admin_user.username, "password": PASSWORD})
+def test_a_company_admin_cannot_sign_in_to_django_admin(client, acme_admin):
+    response = client.post("/admin/login/", {"username": acme_admin.username, "password": PASSWORD})
 
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
@@ -184,7 +184,7 @@ def test_user_search_finds_people_by_username_name_email_and_external_id(world, 
         assert results == [traveller], term
 
 
-def test_user_list_filters_by_company_active_and_role(world, staff_client, traveller, admin_user, other_admin):
+def test_user_list_filters_by_company_active_and_role(world, staff_client, traveller, acme_admin, other_admin):
     traveller.is_active = False
     traveller.save()
     url = admin_url(User, "changelist")
@@ -192,9 +192,9 @@ def test_user_list_filters_by_company_active_and_role(world, staff_client, trave
     def listed(**params):
         return set(staff_client.get(url, params).context["cl"].result_list)
 
-    assert listed(company__id__exact=world.pk) == {traveller, admin_user}
+    assert listed(company__id__exact=world.pk) == {traveller, acme_admin}
     assert listed(is_active__exact="0") == {traveller}
-    assert listed(role__exact="admin") == {admin_user, other_admin}
+    assert listed(role__exact="admin") == {acme_admin, other_admin}
 
 
 def test_the_scim_ids_are_read_only(world, staff_client, traveller):
@@ -246,7 +246,7 @@ def test_people_cannot_be_deleted_from_admin(world, staff_client, traveller):
     assert User.objects.filter(pk=traveller.pk).exists()
 
 
-def test_support_deactivates_people_with_an_admin_action(world, staff_client, traveller, admin_user):
+def test_support_deactivates_people_with_an_admin_action(world, staff_client, traveller, acme_admin):
     response = staff_client.post(
         admin_url(User, "changelist"),
         {"action": "deactivate_people", "_selected_action": [str(traveller.pk)]},
@@ -254,9 +254,9 @@ def test_support_deactivates_people_with_an_admin_action(world, staff_client, tr
 
     assert response.status_code == 302
     traveller.refresh_from_db()
-    admin_user.refresh_from_db()
+    acme_admin.refresh_from_db()
     assert traveller.is_active is False
-    assert admin_user.is_active is True
+    assert acme_admin.is_active is True
 
 
 def test_support_reactivates_people_with_an_admin_action(world, staff_client, traveller):
@@ -429,7 +429,7 @@ def test_the_provisioning_log_browses_by_company_operation_and_status(world, oth
     assert listed(q="tom@acme") == [(world.pk, "create", 201)]
 
 
-def test_an_edit_that_changes_approval_chains_tells_the_approvals_app(world, staff_client, traveller, admin_user):
+def test_an_edit_that_changes_approval_chains_tells_the_approvals_app(world, staff_client, traveller, acme_admin):
     from travelportal.companies.signals import people_changed
 
     heard = []

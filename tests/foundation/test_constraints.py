@@ -138,11 +138,11 @@ def test_the_database_refuses_a_new_person_whose_manager_is_in_another_company(c
     assert not User.objects.filter(username="bob@acme.example").exists()
 
 
-def test_the_database_accepts_a_manager_from_the_same_company(company, admin_user):
-    bob = make_user(company, "bob@acme.example", manager=admin_user)
+def test_the_database_accepts_a_manager_from_the_same_company(company, acme_admin):
+    bob = make_user(company, "bob@acme.example", manager=acme_admin)
 
     bob.refresh_from_db()
-    assert bob.manager == admin_user
+    assert bob.manager == acme_admin
 
 
 def test_model_validation_refuses_a_manager_from_another_company(company, other_admin):
@@ -203,13 +203,13 @@ def test_the_database_refuses_an_invoice_profile_of_another_company(company, oth
     assert list(bob.invoice_profiles.all()) == [ours]
 
 
-def test_a_manager_with_reports_cannot_move_to_another_company(company, other_company, admin_user):
-    make_user(company, "bob@acme.example", manager=admin_user)
+def test_a_manager_with_reports_cannot_move_to_another_company(company, other_company, acme_admin):
+    make_user(company, "bob@acme.example", manager=acme_admin)
 
-    refused(User.objects.filter(pk=admin_user.pk).update, company=other_company)
+    refused(User.objects.filter(pk=acme_admin.pk).update, company=other_company)
 
-    admin_user.refresh_from_db()
-    assert admin_user.company == company
+    acme_admin.refresh_from_db()
+    assert acme_admin.company == company
 
 
 def test_a_person_with_invoice_profiles_cannot_move_to_another_company(company, other_company):

@@ -52,7 +52,7 @@ def test_a_revoked_or_expired_token_is_401(client, company, scim_token):
     assert ScimClient(client, scim_token).get("Users").status_code == 401
 
 
-def test_an_oauth_access_token_of_the_company_works(client, company, admin_user):
+def test_an_oauth_access_token_of_the_company_works(client, company, acme_admin):
     from oauth2_provider.models import get_access_token_model, get_application_model
 
     app = get_application_model().objects.create(
@@ -65,7 +65,7 @@ def test_an_oauth_access_token_of_the_company_works(client, company, admin_user)
     get_access_token_model().objects.create(
         token=raw,
         application=app,
-        user=admin_user,
+        user=acme_admin,
         company=company,
         expires=timezone.now() + timedelta(hours=1),
         scope="scim:read scim:write scim:delete",
@@ -121,10 +121,10 @@ def test_each_verb_needs_its_scope(client, company, traveller, scope, method, al
         assert db_state() == before
 
 
-def test_the_token_belongs_to_the_company_not_to_a_person(scim, admin_user, company):
+def test_the_token_belongs_to_the_company_not_to_a_person(scim, acme_admin, company):
     # The admin who made the token leaves; the connection keeps working.
-    admin_user.is_active = False
-    admin_user.save()
+    acme_admin.is_active = False
+    acme_admin.save()
 
     assert scim.get("Users").status_code == 200
 

@@ -37,7 +37,7 @@ def test_another_companys_id_is_404_for_every_verb(scim, other_admin, method):
         'name.givenName eq "Olga"',
     ],
 )
-def test_lists_and_filters_never_show_another_companys_people(scim, other_admin, admin_user, query):
+def test_lists_and_filters_never_show_another_companys_people(scim, other_admin, acme_admin, query):
     params = {"filter": query.replace("{other}", str(other_admin.pk))} if query else {}
 
     response = scim.client.get("/scim/v2/Users", params, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
@@ -45,11 +45,11 @@ def test_lists_and_filters_never_show_another_companys_people(scim, other_admin,
     assert response.status_code == 200
     ids = {r["id"] for r in response.json()["Resources"]}
     assert str(other_admin.pk) not in ids
-    assert ids <= {str(admin_user.pk)}
+    assert ids <= {str(acme_admin.pk)}
     assert response.json()["totalResults"] == len(ids)
 
 
-def test_the_other_company_sees_only_its_own(other_scim, other_admin, admin_user):
+def test_the_other_company_sees_only_its_own(other_scim, other_admin, acme_admin):
     body = other_scim.get("Users").json()
 
     assert [r["id"] for r in body["Resources"]] == [str(other_admin.pk)]
@@ -94,13 +94,13 @@ def test_the_same_external_id_may_exist_in_two_companies(scim, other_scim, catal
     assert (first.status_code, second.status_code) == (201, 201)
 
 
-def test_a_search_never_shows_another_companys_people(scim, other_admin, admin_user):
+def test_a_search_never_shows_another_companys_people(scim, other_admin, acme_admin):
     body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "userName pr"}
 
     response = scim.post("Users/.search", body)
 
     assert response.status_code == 200
-    assert [r["id"] for r in response.json()["Resources"]] == [str(admin_user.pk)]
+    assert [r["id"] for r in response.json()["Resources"]] == [str(acme_admin.pk)]
     assert response.json()["totalResults"] == 1
 
 

@@ -28,7 +28,7 @@ def test_test_connection_answers_an_empty_list_for_a_random_guid(scim):
     assert response.json() == EMPTY_LIST
 
 
-def test_the_whole_entra_lifecycle_round_trips_every_attribute(scim, catalogue, admin_user, company):
+def test_the_whole_entra_lifecycle_round_trips_every_attribute(scim, catalogue, acme_admin, company):
     # Find (case-insensitively), nobody yet.
     assert scim.get("Users?filter=userName+eq+%22ANN.SMITH@acme.example%22").json()["totalResults"] == 0
 
@@ -78,12 +78,12 @@ def test_the_whole_entra_lifecycle_round_trips_every_attribute(scim, catalogue, 
     # Set the manager, as the provisioning engine does today.
     response = scim.patch(
         f"Users/{ann['id']}",
-        [{"op": "Add", "path": f"{ENTERPRISE}:manager", "value": str(admin_user.pk)}],
+        [{"op": "Add", "path": f"{ENTERPRISE}:manager", "value": str(acme_admin.pk)}],
     )
     assert response.status_code == 200
     assert response.json()[ENTERPRISE]["manager"] == {
-        "value": str(admin_user.pk),
-        "$ref": f"http://testserver/scim/v2/Users/{admin_user.pk}",
+        "value": str(acme_admin.pk),
+        "$ref": f"http://testserver/scim/v2/Users/{acme_admin.pk}",
         "displayName": "Alice Admin",
     }
 

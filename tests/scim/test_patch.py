@@ -31,20 +31,20 @@ def _patch(scim, resource, *operations):
     ],
     ids=["string", "object", "replace-object", "replace-string", "list-with-ref", "pathless", "pathless-nested"],
 )
-def test_every_manager_shape_sets_the_manager(scim, created, admin_user, operation):
+def test_every_manager_shape_sets_the_manager(scim, created, acme_admin, operation):
     def fill(value):
         if isinstance(value, str):
-            return value.replace("{id}", str(admin_user.pk))
+            return value.replace("{id}", str(acme_admin.pk))
         if isinstance(value, list):
             return [fill(v) for v in value]
         if isinstance(value, dict):
-            return {k.replace("{id}", str(admin_user.pk)): fill(v) for k, v in value.items()}
+            return {k.replace("{id}", str(acme_admin.pk)): fill(v) for k, v in value.items()}
         return value
 
     resource = _patch(scim, created, fill(operation))
 
-    assert resource[ENTERPRISE]["manager"]["value"] == str(admin_user.pk)
-    assert User.objects.get(pk=created["id"]).manager == admin_user
+    assert resource[ENTERPRISE]["manager"]["value"] == str(acme_admin.pk)
+    assert User.objects.get(pk=created["id"]).manager == acme_admin
 
 
 @pytest.mark.parametrize(
@@ -57,9 +57,9 @@ def test_every_manager_shape_sets_the_manager(scim, created, admin_user, operati
     ],
     ids=["remove", "replace-empty", "replace-null", "remove-value-filter"],
 )
-def test_every_manager_removal_shape_removes_it(scim, created, admin_user, operation):
-    _patch(scim, created, {"op": "add", "path": MANAGER, "value": str(admin_user.pk)})
-    operation = {k: (v.replace("{id}", str(admin_user.pk)) if isinstance(v, str) else v) for k, v in operation.items()}
+def test_every_manager_removal_shape_removes_it(scim, created, acme_admin, operation):
+    _patch(scim, created, {"op": "add", "path": MANAGER, "value": str(acme_admin.pk)})
+    operation = {k: (v.replace("{id}", str(acme_admin.pk)) if isinstance(v, str) else v) for k, v in operation.items()}
 
     resource = _patch(scim, created, operation)
 
@@ -67,14 +67,14 @@ def test_every_manager_removal_shape_removes_it(scim, created, admin_user, opera
     assert User.objects.get(pk=created["id"]).manager is None
 
 
-def test_a_manager_is_set_by_the_post_body_as_a_string_or_object(scim, catalogue, admin_user):
-    as_string = scim.post("Users", {"userName": "s@acme.example", ENTERPRISE: {"manager": str(admin_user.pk)}})
+def test_a_manager_is_set_by_the_post_body_as_a_string_or_object(scim, catalogue, acme_admin):
+    as_string = scim.post("Users", {"userName": "s@acme.example", ENTERPRISE: {"manager": str(acme_admin.pk)}})
     as_object = scim.post(
-        "Users", {"userName": "o@acme.example", ENTERPRISE: {"manager": {"value": str(admin_user.pk)}}}
+        "Users", {"userName": "o@acme.example", ENTERPRISE: {"manager": {"value": str(acme_admin.pk)}}}
     )
 
-    assert as_string.json()[ENTERPRISE]["manager"]["value"] == str(admin_user.pk)
-    assert as_object.json()[ENTERPRISE]["manager"]["value"] == str(admin_user.pk)
+    assert as_string.json()[ENTERPRISE]["manager"]["value"] == str(acme_admin.pk)
+    assert as_object.json()[ENTERPRISE]["manager"]["value"] == str(acme_admin.pk)
 
 
 def test_value_filter_paths_create_missing_elements(scim, catalogue):

@@ -40,10 +40,10 @@ def test_a_pending_reference_resolves_when_the_manager_arrives(scim, catalogue, 
     assert resource[ENTERPRISE]["manager"]["$ref"].endswith(f"/Users/{boss['id']}")
 
 
-def test_a_reference_to_an_existing_person_by_username_resolves_at_once(scim, admin_user, catalogue):
+def test_a_reference_to_an_existing_person_by_username_resolves_at_once(scim, acme_admin, catalogue):
     report = _with_manager(scim, "report@acme.example", "alice@ACME.example")
 
-    assert report[ENTERPRISE]["manager"]["value"] == str(admin_user.pk)
+    assert report[ENTERPRISE]["manager"]["value"] == str(acme_admin.pk)
 
 
 def test_a_rename_resolves_references_to_the_new_username(scim, catalogue, traveller):
@@ -64,17 +64,17 @@ def test_pending_references_of_another_company_stay_there(scim, other_scim, cata
     assert user.pending_manager_ref == "boss@globex.example"
 
 
-def test_a_new_reference_replaces_a_pending_one(scim, catalogue, admin_user):
+def test_a_new_reference_replaces_a_pending_one(scim, catalogue, acme_admin):
     report = _with_manager(scim, "report@acme.example", "ghost@acme.example")
 
-    scim.patch(f"Users/{report['id']}", [{"op": "replace", "path": "manager", "value": str(admin_user.pk)}])
+    scim.patch(f"Users/{report['id']}", [{"op": "replace", "path": "manager", "value": str(acme_admin.pk)}])
 
     user = User.objects.get(pk=report["id"])
-    assert (user.manager, user.pending_manager_ref) == (admin_user, "")
+    assert (user.manager, user.pending_manager_ref) == (acme_admin, "")
 
 
-def test_deleting_a_manager_frees_their_reports(scim, catalogue, admin_user):
-    report = _with_manager(scim, "report@acme.example", str(admin_user.pk))
+def test_deleting_a_manager_frees_their_reports(scim, catalogue, acme_admin):
+    report = _with_manager(scim, "report@acme.example", str(acme_admin.pk))
     boss = scim.post("Users", {"userName": "boss@acme.example"}).json()
     scim.patch(f"Users/{report['id']}", [{"op": "replace", "path": "manager", "value": boss["id"]}])
 

@@ -30,26 +30,26 @@ def test_creating_sends_people_changed(company, signals):
     assert user.scim_managed is True
 
 
-def test_a_title_change_sends_nothing_but_manager_and_active_changes_do(company, traveller, admin_user, signals):
+def test_a_title_change_sends_nothing_but_manager_and_active_changes_do(company, traveller, acme_admin, signals):
     people.update_person(user=traveller, data=people.PersonData(fields={"title": "CFO"}, present=set()))
     assert signals == []
 
-    people.update_person(user=traveller, data=people.PersonData(manager=str(admin_user.pk), present={"manager"}))
+    people.update_person(user=traveller, data=people.PersonData(manager=str(acme_admin.pk), present={"manager"}))
     people.deactivate_person(user=traveller)
     people.reactivate_person(user=traveller)
 
     assert signals == [(company.pk, [str(traveller.pk)])] * 3
 
 
-def test_deleting_sends_the_person_and_their_reports(company, traveller, admin_user, signals):
-    traveller.manager = admin_user
+def test_deleting_sends_the_person_and_their_reports(company, traveller, acme_admin, signals):
+    traveller.manager = acme_admin
     traveller.save()
 
-    people.delete_person(user=admin_user)
+    people.delete_person(user=acme_admin)
 
-    assert signals == [(company.pk, sorted([str(admin_user.pk), str(traveller.pk)]))]
-    admin_user.refresh_from_db()
-    assert admin_user.deleted_at is not None
+    assert signals == [(company.pk, sorted([str(acme_admin.pk), str(traveller.pk)]))]
+    acme_admin.refresh_from_db()
+    assert acme_admin.deleted_at is not None
     assert User.objects.get(pk=traveller.pk).manager is None
 
 

@@ -25,12 +25,12 @@ def _count(scim, path: str, params: dict | None = None) -> tuple[int, list[str]]
     return len(queries), [q["sql"] for q in queries.captured_queries]
 
 
-def test_a_list_runs_the_same_queries_for_any_page_size(scim, catalogue, admin_user):
-    _provision(scim, 2, str(admin_user.pk))
+def test_a_list_runs_the_same_queries_for_any_page_size(scim, catalogue, acme_admin):
+    _provision(scim, 2, str(acme_admin.pk))
     small, small_sql = _count(scim, "Users", {"count": 1})
     for n in range(2, 12):
         body = entra_user(f"p{n}@acme.example", externalId=f"E{n}")
-        body[ENTERPRISE] = {"costCenter": "CC", "manager": str(admin_user.pk)}
+        body[ENTERPRISE] = {"costCenter": "CC", "manager": str(acme_admin.pk)}
         scim.post("Users", body)
     large, large_sql = _count(scim, "Users", {"count": 100})
     filtered, filtered_sql = _count(scim, "Users", {"filter": 'userName sw "p"', "count": 100})
@@ -40,8 +40,8 @@ def test_a_list_runs_the_same_queries_for_any_page_size(scim, catalogue, admin_u
     assert any("COUNT(" in sql.upper() for sql in large_sql), "\n".join(large_sql)
 
 
-def test_a_get_runs_a_fixed_number_of_queries(scim, created, admin_user):
-    scim.patch(f"Users/{created['id']}", [{"op": "add", "path": "manager", "value": str(admin_user.pk)}])
+def test_a_get_runs_a_fixed_number_of_queries(scim, created, acme_admin):
+    scim.patch(f"Users/{created['id']}", [{"op": "add", "path": "manager", "value": str(acme_admin.pk)}])
 
     count, sql = _count(scim, f"Users/{created['id']}")
 
@@ -49,8 +49,8 @@ def test_a_get_runs_a_fixed_number_of_queries(scim, created, admin_user):
     assert count <= 4, "\n".join(sql)
 
 
-def test_a_list_never_counts_by_iterating_rows(scim, catalogue, admin_user):
-    _provision(scim, 3, str(admin_user.pk))
+def test_a_list_never_counts_by_iterating_rows(scim, catalogue, acme_admin):
+    _provision(scim, 3, str(acme_admin.pk))
 
     _, sql = _count(scim, "Users", {"count": 1})
 

@@ -62,18 +62,18 @@ def test_a_token_without_the_write_scope_is_a_403_and_writes_nothing(client, com
     assert not User.objects.filter(company=company).exists()
 
 
-def test_a_person_created_in_the_portal_is_matched_by_the_filter_not_duplicated(entra, admin_user):
+def test_a_person_created_in_the_portal_is_matched_by_the_filter_not_duplicated(entra, acme_admin):
     found = body(entra.find('userName eq "ALICE@acme.example"'))
 
     assert found["totalResults"] == 1
-    assert found["Resources"][0]["id"] == str(admin_user.pk)
+    assert found["Resources"][0]["id"] == str(acme_admin.pk)
     response = entra.patch(
-        f"Users/{admin_user.pk}", [{"op": "Replace", "path": 'phoneNumbers[type eq "work"].value', "value": "+1 5"}]
+        f"Users/{acme_admin.pk}", [{"op": "Replace", "path": 'phoneNumbers[type eq "work"].value', "value": "+1 5"}]
     )
     assert response.status_code in (200, 204), response.content
-    admin_user.refresh_from_db()
-    assert admin_user.work_phone == "+1 5"
-    assert admin_user.role == "admin"
+    acme_admin.refresh_from_db()
+    assert acme_admin.work_phone == "+1 5"
+    assert acme_admin.role == "admin"
 
 
 def test_support_staff_never_appear_in_a_company_list(entra, staff_user, ann):
@@ -116,7 +116,7 @@ def test_scim_switched_off_for_the_company_is_refused_with_a_scim_body(client, c
     assert_scim_error(response, response.status_code)
 
 
-def _oauth_access_token(company, admin_user, *, expires_in: datetime.timedelta) -> str:
+def _oauth_access_token(company, acme_admin, *, expires_in: datetime.timedelta) -> str:
     from oauth2_provider.models import get_access_token_model
 
     from travelportal.tokens.models import SCIM_SCOPES
@@ -125,7 +125,7 @@ def _oauth_access_token(company, admin_user, *, expires_in: datetime.timedelta) 
     application = register_entra_application().application
     raw = f"oauth-{uuid.uuid4().hex}"
     get_access_token_model().objects.create(
-        user=admin_user,
+        user=acme_admin,
         company=company,
         application=application,
         token=raw,
@@ -135,8 +135,8 @@ def _oauth_access_token(company, admin_user, *, expires_in: datetime.timedelta) 
     return raw
 
 
-def test_test_connection_with_the_oauth_access_token_from_authorize(client, company, admin_user):
-    raw = _oauth_access_token(company, admin_user, expires_in=datetime.timedelta(hours=1))
+def test_test_connection_with_the_oauth_access_token_from_authorize(client, company, acme_admin):
+    raw = _oauth_access_token(company, acme_admin, expires_in=datetime.timedelta(hours=1))
 
     response = Entra(client, raw).find(f'userName eq "{uuid.uuid4()}"')
 
@@ -144,8 +144,8 @@ def test_test_connection_with_the_oauth_access_token_from_authorize(client, comp
     assert body(response)["totalResults"] == 0
 
 
-def test_an_expired_oauth_access_token_is_a_401(client, company, admin_user):
-    raw = _oauth_access_token(company, admin_user, expires_in=-datetime.timedelta(seconds=1))
+def test_an_expired_oauth_access_token_is_a_401(client, company, acme_admin):
+    raw = _oauth_access_token(company, acme_admin, expires_in=-datetime.timedelta(seconds=1))
 
     response = Entra(client, raw).find(f'userName eq "{uuid.uuid4()}"')
 
@@ -153,10 +153,10 @@ def test_an_expired_oauth_access_token_is_a_401(client, company, admin_user):
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_the_oauth_connection_keeps_working_after_the_authorizing_admin_is_disabled(client, company, admin_user):
-    raw = _oauth_access_token(company, admin_user, expires_in=datetime.timedelta(hours=1))
-    admin_user.is_active = False
-    admin_user.save()
+def test_the_oauth_connection_keeps_working_after_the_authorizing_admin_is_disabled(client, company, acme_admin):
+    raw = _oauth_access_token(company, acme_admin, expires_in=datetime.timedelta(hours=1))
+    acme_admin.is_active = False
+    acme_admin.save()
 
     response = Entra(client, raw).get("Users")
 

@@ -173,8 +173,8 @@ class TestAuthentication:
         assert_scim_error(response, 401)
         assert _count(company) == 0
 
-    def test_a_user_session_is_no_scim_credential(self, client, admin_user):
-        client.force_login(admin_user)
+    def test_a_user_session_is_no_scim_credential(self, client, acme_admin):
+        client.force_login(acme_admin)
 
         response = client.get("/scim/v2/Users")
 

@@ -90,14 +90,8 @@ def refresh(client, entra: EntraClient, refresh_token: str, **extra):
 
 
 @pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
-@pytest.fixture
-def entra_tokens(admin_client, entra) -> dict:
+def entra_tokens(acme_admin_client, entra) -> dict:
     """A token response Acme's admin obtained through Authorize."""
-    response = exchange(admin_client, entra, get_code(admin_client, entra))
+    response = exchange(acme_admin_client, entra, get_code(acme_admin_client, entra))
     assert response.status_code == 200, response.content
     return response.json()

@@ -18,14 +18,14 @@ CHANGELISTS = [
 
 
 @pytest.fixture
-def many_tokens(client, entra, admin_user, company):
+def many_tokens(client, entra, acme_admin, company):
     """Five OAuth connections and five secret tokens of Acme."""
     from travelportal.tokens.services import issue_secret_token
 
-    client.force_login(admin_user)
+    client.force_login(acme_admin)
     raws = [exchange(client, entra, get_code(client, entra)).json() for _ in range(5)]
     for i in range(5):
-        raws.append({"secret": issue_secret_token(company=company, name=f"Okta {i}", created_by=admin_user)[1]})
+        raws.append({"secret": issue_secret_token(company=company, name=f"Okta {i}", created_by=acme_admin)[1]})
     client.logout()
     return raws
 
@@ -56,8 +56,8 @@ def test_the_changelists_take_a_fixed_number_of_queries(client, staff_user, many
 
 
 @pytest.mark.parametrize("url", CHANGELISTS)
-def test_company_admins_have_no_access_to_the_admin(client, admin_user, url):
-    client.force_login(admin_user)
+def test_company_admins_have_no_access_to_the_admin(client, acme_admin, url):
+    client.force_login(acme_admin)
 
     response = client.get(url)
 

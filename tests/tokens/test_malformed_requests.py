@@ -77,8 +77,8 @@ def test_the_revocation_endpoint_refuses_a_nul(client, entra, entra_tokens):
     assert AccessToken.objects.count() == 1
 
 
-def test_the_authorization_endpoint_shows_an_error_page_for_a_nul(admin_client, entra):
-    response = admin_client.get("/oauth2/authorize/", authorize_params(entra, client_id="entra\x00"))
+def test_the_authorization_endpoint_shows_an_error_page_for_a_nul(acme_admin_client, entra):
+    response = acme_admin_client.get("/oauth2/authorize/", authorize_params(entra, client_id="entra\x00"))
 
     assert response.status_code == 400
     html = response.content.decode()

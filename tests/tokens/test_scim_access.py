@@ -58,11 +58,13 @@ def test_the_token_does_not_list_another_companys_users(client, entra_tokens, ot
     assert response.json()["totalResults"] == 0
 
 
-def test_a_token_without_the_write_scope_cannot_create(client, admin_client, entra, company):
+def test_a_token_without_the_write_scope_cannot_create(client, acme_admin_client, entra, company):
     from tests.tokens.conftest import exchange, get_code
     from travelportal.companies.models import User
 
-    token = exchange(admin_client, entra, get_code(admin_client, entra, scope="scim:read")).json()["access_token"]
+    token = exchange(acme_admin_client, entra, get_code(acme_admin_client, entra, scope="scim:read")).json()[
+        "access_token"
+    ]
     before = User.objects.count()
 
     response = client.post(
@@ -124,12 +126,12 @@ def test_an_expired_secret_token_gets_401(client, company):
 
 
 def test_tokens_keep_working_after_the_admin_who_authorized_them_is_deactivated(
-    client, entra, entra_tokens, admin_user, company
+    client, entra, entra_tokens, acme_admin, company
 ):
     from oauth2_provider.models import get_access_token_model
 
-    admin_user.is_active = False
-    admin_user.save(update_fields=["is_active"])
+    acme_admin.is_active = False
+    acme_admin.save(update_fields=["is_active"])
 
     assert client.get("/scim/v2/Users", **bearer(entra_tokens["access_token"])).status_code == 200
     refreshed = refresh(client, entra, entra_tokens["refresh_token"])
@@ -137,16 +139,16 @@ def test_tokens_keep_working_after_the_admin_who_authorized_them_is_deactivated(
     assert client.get("/scim/v2/Users", **bearer(refreshed.json()["access_token"])).status_code == 200
     assert get_access_token_model().objects.get().company == company
     # While the person themself can no longer sign in.
-    signin = client.post("/accounts/login/", {"username": admin_user.username, "password": PASSWORD})
+    signin = client.post("/accounts/login/", {"username": acme_admin.username, "password": PASSWORD})
     assert signin.status_code == 200
     assert signin.context["form"].errors
     assert not signin.context["user"].is_authenticated
 
 
-def test_tokens_keep_working_after_the_admin_who_authorized_them_is_deleted(client, entra, entra_tokens, admin_user):
-    admin_user.deleted_at = timezone.now()
-    admin_user.is_active = False
-    admin_user.save(update_fields=["deleted_at", "is_active"])
+def test_tokens_keep_working_after_the_admin_who_authorized_them_is_deleted(client, entra, entra_tokens, acme_admin):
+    acme_admin.deleted_at = timezone.now()
+    acme_admin.is_active = False
+    acme_admin.save(update_fields=["deleted_at", "is_active"])
 
     refreshed = refresh(client, entra, entra_tokens["refresh_token"])
 
@@ -155,18 +157,18 @@ def test_tokens_keep_working_after_the_admin_who_authorized_them_is_deleted(clie
 
 
 def test_an_admin_deactivated_over_scim_is_signed_out_and_their_authorization_keeps_working(
-    client, entra, entra_tokens, admin_user, scim_token, django_capture_on_commit_callbacks
+    client, entra, entra_tokens, acme_admin, scim_token, django_capture_on_commit_callbacks
 ):
     from django.contrib.sessions.models import Session
     from django.test import Client
 
     browser = Client()
-    assert browser.post("/accounts/login/", {"username": admin_user.username, "password": PASSWORD}).status_code == 302
+    assert browser.post("/accounts/login/", {"username": acme_admin.username, "password": PASSWORD}).status_code == 302
     session_key = browser.session.session_key
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.patch(
-            f"/scim/v2/Users/{admin_user.pk}",
+            f"/scim/v2/Users/{acme_admin.pk}",
             data={
                 "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                 "Operations": [{"op": "Replace", "path": "active", "value": "False"}],
@@ -176,8 +178,8 @@ def test_an_admin_deactivated_over_scim_is_signed_out_and_their_authorization_ke
         )
 
     assert response.status_code in {200, 204}, response.content
-    admin_user.refresh_from_db()
-    assert admin_user.is_active is False
+    acme_admin.refresh_from_db()
+    assert acme_admin.is_active is False
     assert not Session.objects.filter(session_key=session_key).exists()
     assert not browser.get("/accounts/login/").context["user"].is_authenticated
     assert client.get("/scim/v2/Users", **bearer(entra_tokens["access_token"])).status_code == 200

@@ -20,18 +20,18 @@ def test_a_company_without_authorize_has_no_connection(company, entra):
     assert entra_connection(company) is None
 
 
-def test_the_connection_says_who_authorized_it_and_when(admin_client, entra, entra_tokens, admin_user, company):
+def test_the_connection_says_who_authorized_it_and_when(acme_admin_client, entra, entra_tokens, acme_admin, company):
     from oauth2_provider.models import get_refresh_token_model
 
     from travelportal.tokens.services import entra_connection, find_bearer_credential
 
     first = get_refresh_token_model().objects.get()
     find_bearer_credential(entra_tokens["access_token"])
-    refresh(admin_client, entra, entra_tokens["refresh_token"])
+    refresh(acme_admin_client, entra, entra_tokens["refresh_token"])
 
     connection_ = entra_connection(company)
 
-    assert connection_.authorized_by == admin_user
+    assert connection_.authorized_by == acme_admin
     # The Authorize click, not the latest rotation.
     assert connection_.authorized_at == first.authorized_at
     assert abs(first.authorized_at - first.created) < timedelta(seconds=5)
@@ -46,17 +46,17 @@ def test_the_connection_of_one_company_is_not_another_companys(entra_tokens, oth
 
 
 def test_disconnect_revokes_every_token_of_the_company_and_only_of_it(
-    admin_client, client, entra, entra_tokens, company, other_admin, other_company
+    acme_admin_client, client, entra, entra_tokens, company, other_admin, other_company
 ):
     from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
 
     from travelportal.tokens.services import disconnect_entra, entra_connection
 
     AccessToken, RefreshToken = get_access_token_model(), get_refresh_token_model()
-    pending_code = get_code(admin_client, entra)
-    admin_client.logout()
-    admin_client.force_login(other_admin)
-    other_tokens = exchange(admin_client, entra, get_code(admin_client, entra)).json()
+    pending_code = get_code(acme_admin_client, entra)
+    acme_admin_client.logout()
+    acme_admin_client.force_login(other_admin)
+    other_tokens = exchange(acme_admin_client, entra, get_code(acme_admin_client, entra)).json()
 
     revoked = disconnect_entra(company=company)
 
@@ -79,10 +79,10 @@ def test_disconnect_without_a_connection_does_nothing(company):
     assert disconnect_entra(company=company) == 0
 
 
-def test_the_secret_tokens_list_shows_live_and_expired_tokens_of_the_company_only(company, other_company, admin_user):
+def test_the_secret_tokens_list_shows_live_and_expired_tokens_of_the_company_only(company, other_company, acme_admin):
     from travelportal.tokens.services import issue_secret_token, list_company_tokens, revoke_secret_token
 
-    issue_secret_token(company=company, name="Okta", created_by=admin_user)
+    issue_secret_token(company=company, name="Okta", created_by=acme_admin)
     issue_secret_token(company=company, name="Old", expires_at=timezone.now() - timedelta(days=1))
     gone, _ = issue_secret_token(company=company, name="Gone")
     revoke_secret_token(token=gone)
@@ -92,14 +92,14 @@ def test_the_secret_tokens_list_shows_live_and_expired_tokens_of_the_company_onl
 
     assert {t.name for t in tokens} == {"Okta", "Old"}
     assert next(t for t in tokens if t.name == "Old").is_usable is False
-    assert next(t for t in tokens if t.name == "Okta").created_by == admin_user
+    assert next(t for t in tokens if t.name == "Okta").created_by == acme_admin
 
 
-def test_the_secret_tokens_list_takes_one_query_however_long(company, admin_user):
+def test_the_secret_tokens_list_takes_one_query_however_long(company, acme_admin):
     from travelportal.tokens.services import issue_secret_token, list_company_tokens
 
     for i in range(20):
-        issue_secret_token(company=company, name=f"Token {i}", created_by=admin_user)
+        issue_secret_token(company=company, name=f"Token {i}", created_by=acme_admin)
 
     with CaptureQueriesContext(connection) as queries:
         rows = [

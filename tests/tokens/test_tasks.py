@@ -19,28 +19,28 @@ def _models():
     return get_access_token_model(), get_refresh_token_model(), get_grant_model()
 
 
-def _rotate_twice_and_age(admin_client, entra, entra_tokens) -> dict:
+def _rotate_twice_and_age(acme_admin_client, entra, entra_tokens) -> dict:
     """Two refreshes, as two provisioning cycles; the rotated-out refresh tokens are then
     older than the grace period. Returns the latest token response."""
     _, RefreshToken, _ = _models()
-    latest = refresh(admin_client, entra, entra_tokens["refresh_token"]).json()
-    latest = refresh(admin_client, entra, latest["refresh_token"]).json()
+    latest = refresh(acme_admin_client, entra, entra_tokens["refresh_token"]).json()
+    latest = refresh(acme_admin_client, entra, latest["refresh_token"]).json()
     RefreshToken.objects.filter(revoked__isnull=False).update(revoked=timezone.now() - timedelta(days=1))
     return latest
 
 
 def test_the_task_clears_expired_tokens_and_codes_and_keeps_entras_connection(
-    admin_client, client, entra, entra_tokens, company, admin_user
+    acme_admin_client, client, entra, entra_tokens, company, acme_admin
 ):
     from travelportal.tokens.tasks import clear_expired_oauth_tokens
 
     AccessToken, RefreshToken, Grant = _models()
-    latest = _rotate_twice_and_age(admin_client, entra, entra_tokens)
-    stale_code = get_code(admin_client, entra)
+    latest = _rotate_twice_and_age(acme_admin_client, entra, entra_tokens)
+    stale_code = get_code(acme_admin_client, entra)
     Grant.objects.filter(code=stale_code).update(expires=timezone.now() - timedelta(minutes=1))
     orphan = AccessToken.objects.create(
         company=company,
-        user=admin_user,
+        user=acme_admin,
         application=entra.application,
         token="orphan-token",
         token_checksum="0" * 64,
@@ -61,11 +61,11 @@ def test_the_task_clears_expired_tokens_and_codes_and_keeps_entras_connection(
     assert refresh(client, entra, latest["refresh_token"]).status_code == 200
 
 
-def test_running_the_task_twice_changes_nothing_more(admin_client, entra, entra_tokens):
+def test_running_the_task_twice_changes_nothing_more(acme_admin_client, entra, entra_tokens):
     from travelportal.tokens.tasks import clear_expired_oauth_tokens
 
     AccessToken, RefreshToken, _ = _models()
-    _rotate_twice_and_age(admin_client, entra, entra_tokens)
+    _rotate_twice_and_age(acme_admin_client, entra, entra_tokens)
     clear_expired_oauth_tokens.apply().get()
     left = (list(AccessToken.objects.values_list("pk", flat=True)), list(RefreshToken.objects.values_list("pk")))
 
@@ -78,7 +78,7 @@ def test_running_the_task_twice_changes_nothing_more(admin_client, entra, entra_
 
 
 def test_the_connection_keeps_its_authorize_time_after_rotation_and_clean_up(
-    admin_client, entra, entra_tokens, company, admin_user
+    acme_admin_client, entra, entra_tokens, company, acme_admin
 ):
     from travelportal.tokens.services import entra_connection
     from travelportal.tokens.tasks import clear_expired_oauth_tokens
@@ -87,17 +87,17 @@ def test_the_connection_keeps_its_authorize_time_after_rotation_and_clean_up(
     clicked = timezone.now() - timedelta(days=30)
     # The admin clicked Authorize a month ago.
     RefreshToken.objects.update(created=clicked, authorized_at=clicked)
-    _rotate_twice_and_age(admin_client, entra, entra_tokens)
+    _rotate_twice_and_age(acme_admin_client, entra, entra_tokens)
 
     clear_expired_oauth_tokens.apply().get()
 
     connection_ = entra_connection(company)
     assert RefreshToken.objects.count() == 1
     assert connection_.authorized_at == clicked
-    assert connection_.authorized_by == admin_user
+    assert connection_.authorized_by == acme_admin
 
 
-def test_a_new_authorize_starts_a_new_authorize_time(admin_client, entra, entra_tokens, company):
+def test_a_new_authorize_starts_a_new_authorize_time(acme_admin_client, entra, entra_tokens, company):
 
     from travelportal.tokens.services import entra_connection
 
@@ -105,7 +105,7 @@ def test_a_new_authorize_starts_a_new_authorize_time(admin_client, entra, entra_
     RefreshToken.objects.update(authorized_at=timezone.now() - timedelta(days=30))
     before = timezone.now()
 
-    assert exchange(admin_client, entra, get_code(admin_client, entra)).status_code == 200
+    assert exchange(acme_admin_client, entra, get_code(acme_admin_client, entra)).status_code == 200
 
     assert entra_connection(company).authorized_at >= before
 
