@@ -180,6 +180,17 @@ class Trip(models.Model):
     def is_pending(self) -> bool:
         return self.status == self.Status.PENDING
 
+    def can_be_decided_by(self, person) -> bool:
+        """Whether ``person`` may approve or decline the trip now: while it is pending, an
+        active person of its company who is one of the current step's approvers, or a
+        company admin, who may decide any trip but their own. Who is a current approver is
+        kept up to date by the chain rebuild, so a demoted admin stops being one there."""
+        if not self.is_pending or person.company_id != self.company_id or not person.is_active or person.is_deleted:
+            return False
+        if person.is_company_admin and person.pk != self.traveller_id:
+            return True
+        return self.current_approvers.filter(pk=person.pk).exists()
+
 
 class TripEvent(models.Model):
     class Kind(models.TextChoices):

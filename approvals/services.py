@@ -24,7 +24,7 @@ from django.utils import timezone
 from approvals import notifications
 from approvals.chains import Person, PlannedProcess, PlannedStep, descendants, find_cycles, plan_automatic_processes
 from approvals.models import ApprovalProcess, ApprovalStep, PendingChainChange, ScheduledRebuild, Trip, TripEvent
-from travelportal.companies.models import Company, TravelPolicy, User, validate_currency
+from travelportal.companies.models import Company, User, validate_currency
 from travelportal.provisioning.models import ProvisioningLogEntry
 from travelportal.provisioning.services import record_event
 
@@ -42,10 +42,6 @@ def coalesce_seconds() -> float:
 
 
 # --- Automatic processes ---------------------------------------------------------------------
-
-
-def automation_enabled(company: Company) -> bool:
-    return company.approvals_through_idp and company.auto_approval_processes
 
 
 def _label(row: dict) -> str:
@@ -252,7 +248,7 @@ def rebuild_approval_processes(*, company: Company, user_ids: Iterable[UUID] | N
         dirty = set(user_ids) if user_ids is not None else None
         if dirty is not None and any(people[u].is_admin for u in dirty if u in people):
             dirty = None
-        if not automation_enabled(company):
+        if not company.approvals_automated:
             owners = None
             plan_processes: dict[UUID, PlannedProcess] = {}
             cycles: set[tuple[UUID, ...]] = set()
@@ -413,7 +409,7 @@ def update_approval_settings(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        was_on = automation_enabled(company)
+        was_on = company.approvals_automated
         company.approvals_through_idp = approvals_through_idp
         company.auto_approval_processes = auto_approval_processes
         company.approval_chain_depth = chain_depth
@@ -426,7 +422,7 @@ def update_approval_settings(
                 "auto_process_trips",
             ]
         )
-        if was_on and not automation_enabled(company):
+        if was_on and not company.approvals_automated:
             automatic = ApprovalProcess.objects.for_company(company).automatic()
             if on_disable == "delete":
                 automatic.delete()
@@ -616,8 +612,6 @@ def _sync_pending_trips(company: Company) -> list[Trip]:
 
 # --- Trips ----------------------------------------------------------------------------------------
 
-CABIN_RANK = {c: i for i, c in enumerate(TravelPolicy.CabinClass.values)}
-
 
 class DecisionError(Exception):
     """The trip can't be decided by this person now (message says why)."""
@@ -625,39 +619,6 @@ class DecisionError(Exception):
 
 class NotAnApprover(DecisionError):
     pass
-
-
-def evaluate_policy(
-    *,
-    policy: TravelPolicy | None,
-    estimated_cost: Decimal,
-    currency: str,
-    flight_cabin: str = "",
-    hotel_price_per_night: Decimal | None = None,
-) -> list[str]:
-    """Why a trip is out of the traveller's policy; empty when it is in policy.
-
-    The policy's prices are in its currency (``hotel_price_currency``). A price in another
-    currency can't be compared (we hold no exchange rates), so it counts as out of policy
-    whenever the policy sets a limit for it. No policy, or no limit, means in policy."""
-    if policy is None or policy.is_archived:
-        return []
-    reasons = []
-    limit_currency = policy.hotel_price_currency
-    if policy.max_trip_cost is not None:
-        if currency != limit_currency:
-            reasons.append(f"The cost is in {currency}; the policy's limit is in {limit_currency}.")
-        elif estimated_cost > policy.max_trip_cost:
-            reasons.append(f"The estimated cost is over the policy's {policy.max_trip_cost:.2f} {limit_currency}.")
-    if hotel_price_per_night is not None and policy.max_hotel_price_per_night is not None:
-        if currency != limit_currency:
-            reasons.append(f"The hotel price is in {currency}; the policy's limit is in {limit_currency}.")
-        elif hotel_price_per_night > policy.max_hotel_price_per_night:
-            limit = f"{policy.max_hotel_price_per_night:.2f} {limit_currency}"
-            reasons.append(f"The hotel price per night is over the policy's {limit}.")
-    if flight_cabin and CABIN_RANK.get(flight_cabin, 0) > CABIN_RANK.get(policy.max_flight_cabin, 0):
-        reasons.append(f"The flight cabin is above the policy's {policy.get_max_flight_cabin_display().lower()}.")
-    return reasons
 
 
 def trip_needs_approval(*, process: ApprovalProcess | None, company: Company, in_policy: bool) -> bool:
@@ -712,12 +673,15 @@ def create_trip(
     if errors:
         raise ValidationError(errors)
     policy = traveller.travel_policy
-    reasons = evaluate_policy(
-        policy=policy,
-        estimated_cost=estimated_cost,
-        currency=currency,
-        flight_cabin=flight_cabin,
-        hotel_price_per_night=hotel_price_per_night,
+    reasons = (
+        policy.violations_for(
+            estimated_cost=estimated_cost,
+            currency=currency,
+            flight_cabin=flight_cabin,
+            hotel_price_per_night=hotel_price_per_night,
+        )
+        if policy is not None
+        else []
     )
     if reasons and policy is not None and not policy.allow_out_of_policy:
         raise ValidationError(f"The travel policy “{policy}” doesn't allow out-of-policy trips: {' '.join(reasons)}")
@@ -756,22 +720,13 @@ def create_trip(
     return trip
 
 
-def can_decide(trip: Trip, person: User) -> bool:
-    """Approvers of the current step, and company admins for any trip but their own."""
-    if not trip.is_pending or person.company_id != trip.company_id or not person.is_active or person.is_deleted:
-        return False
-    if person.is_company_admin and person.pk != trip.traveller_id:
-        return True
-    return trip.current_approvers.filter(pk=person.pk).exists()
-
-
 def _lock_for_decision(trip: Trip, approver: User, step: int | None) -> Trip:
     locked = Trip.objects.select_for_update(of=("self",)).select_related("traveller", "process").get(pk=trip.pk)
     if not locked.is_pending:
         raise DecisionError(f"This trip was already {locked.get_status_display().lower()}.")
     if step is not None and step != locked.current_step:
         raise DecisionError("Someone already decided this step; the trip has moved on.")
-    if not can_decide(locked, approver):
+    if not locked.can_be_decided_by(approver):
         raise NotAnApprover("You are not an approver of this trip's current step.")
     return locked
 

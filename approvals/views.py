@@ -84,7 +84,7 @@ def _trip_page(request: HttpRequest, trip: Trip, form: DecisionForm | None = Non
     events = trip.events.select_related("actor")
     approvers = list(trip.current_approvers.all())
     steps = list(trip.process.steps.all()) if trip.process_id else []
-    can_decide = services.can_decide(trip, request.user)
+    can_decide = trip.can_be_decided_by(request.user)
     if form is None and can_decide:
         form = DecisionForm(initial={"step": trip.current_step})
     context = {

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from approvals.models import ApprovalProcess, Trip, TripEvent
 from approvals.services import (
@@ -16,7 +17,6 @@ from approvals.services import (
     approve_trip,
     create_trip,
     decline_trip,
-    evaluate_policy,
     rebuild_approval_processes,
     save_process,
     update_approval_settings,
@@ -147,19 +147,22 @@ def test_out_of_policy_only_lets_in_policy_trips_through(chain, company):
     assert over.policy_notes == ["The estimated cost is over the policy's 1000.00 EUR."]
 
 
-def test_policy_rules_currency_cabin_and_hotel(company):
+def test_policy_rules_currency_cabin_and_hotel(company, traveller):
     policy = TravelPolicy(
         company=company, name="P", max_trip_cost=Decimal("1000"), max_hotel_price_per_night=Decimal("150"),
         max_flight_cabin="economy",
     )  # fmt: skip
-    assert evaluate_policy(policy=policy, estimated_cost=Decimal("1000"), currency="EUR") == []
-    assert evaluate_policy(policy=None, estimated_cost=Decimal("99999"), currency="USD") == []
-    assert len(evaluate_policy(policy=policy, estimated_cost=Decimal("10"), currency="USD")) == 1
-    reasons = evaluate_policy(
-        policy=policy, estimated_cost=Decimal("10"), currency="EUR", flight_cabin="business",
-        hotel_price_per_night=Decimal("151"),
-    )  # fmt: skip
+    assert policy.violations_for(estimated_cost=Decimal("1000"), currency="EUR") == []
+    # No policy: in policy, whatever the cost and currency.
+    no_policy = request(traveller, cost="99999", currency="USD")
+    assert (no_policy.in_policy, no_policy.policy_notes) == (True, [])
+    assert len(policy.violations_for(estimated_cost=Decimal("10"), currency="USD")) == 1
+    reasons = policy.violations_for(
+        estimated_cost=Decimal("10"), currency="EUR", flight_cabin="business", hotel_price_per_night=Decimal("151")
+    )
     assert len(reasons) == 2
+    policy.archived_at = timezone.now()
+    assert policy.violations_for(estimated_cost=Decimal("99999"), currency="USD", flight_cabin="first") == []
 
 
 def test_a_policy_that_forbids_out_of_policy_trips_refuses_them(traveller, company):

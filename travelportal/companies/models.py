@@ -8,6 +8,7 @@ manager or queryset that takes the company, so no query reaches across tenants.
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import pycountry
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -56,6 +57,13 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def approvals_automated(self) -> bool:
+        """Whether the company's automatic approval processes are built from its manager
+        hierarchy: approvals come through the identity provider and automatic process
+        creation is on. Manual and default processes apply either way."""
+        return self.approvals_through_idp and self.auto_approval_processes
 
 
 class CompanyScopedQuerySet(models.QuerySet):
@@ -157,6 +165,41 @@ class TravelPolicy(CatalogueEntry):
                 name="travelpolicy_trip_cost_not_negative",
             ),
         ]
+
+    def violations_for(
+        self,
+        *,
+        estimated_cost: Decimal,
+        currency: str,
+        flight_cabin: str = "",
+        hotel_price_per_night: Decimal | None = None,
+    ) -> list[str]:
+        """Why a trip is out of this policy, one reason per rule it breaks; empty when in policy.
+
+        The policy's prices are in its currency (``hotel_price_currency``). A price in another
+        currency can't be compared (we hold no exchange rates), so it counts as out of policy
+        whenever the policy sets a limit for it. No limit means in policy, and an archived
+        policy binds nobody."""
+        if self.is_archived:
+            return []
+        reasons = []
+        limit_currency = self.hotel_price_currency
+        if self.max_trip_cost is not None:
+            if currency != limit_currency:
+                reasons.append(f"The cost is in {currency}; the policy's limit is in {limit_currency}.")
+            elif estimated_cost > self.max_trip_cost:
+                reasons.append(f"The estimated cost is over the policy's {self.max_trip_cost:.2f} {limit_currency}.")
+        if hotel_price_per_night is not None and self.max_hotel_price_per_night is not None:
+            if currency != limit_currency:
+                reasons.append(f"The hotel price is in {currency}; the policy's limit is in {limit_currency}.")
+            elif hotel_price_per_night > self.max_hotel_price_per_night:
+                limit = f"{self.max_hotel_price_per_night:.2f} {limit_currency}"
+                reasons.append(f"The hotel price per night is over the policy's {limit}.")
+        # Cabins rank in the order CabinClass lists them, economy lowest.
+        rank = {cabin: position for position, cabin in enumerate(self.CabinClass.values)}
+        if flight_cabin and rank.get(flight_cabin, 0) > rank.get(self.max_flight_cabin, 0):
+            reasons.append(f"The flight cabin is above the policy's {self.get_max_flight_cabin_display().lower()}.")
+        return reasons
 
 
 class UserQuerySet(models.QuerySet):
