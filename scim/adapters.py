@@ -15,13 +15,11 @@ from django.conf import settings
 from django.urls import reverse
 from django_scim.adapters import SCIMUser
 
-from scim.documents import apply_patch, canonical, work_element
+from scim.documents import apply_patch, canonical
 from scim.errors import InvalidValue, Uniqueness
-from scim.schemas import CORE_USER, ENTERPRISE_USER, TRAVELPERK_USER
+from scim.mapping import CORE_USER, ENTERPRISE_USER, TRAVELPERK_USER, parse_person, read_person
 from travelportal.companies import people
 from travelportal.companies.models import User
-
-REFERENCES = ("cost_centre", "travel_policy", "invoice_profiles", "manager")
 
 
 def base_location(request=None, *args, **kwargs) -> str:
@@ -32,15 +30,6 @@ def base_location(request=None, *args, **kwargs) -> str:
     if request is None:
         return "http://localhost/"
     return request.build_absolute_uri("/")
-
-
-def parse_boolean(value: Any, attribute: str) -> bool:
-    """JSON booleans, and the strings Entra sends (``"True"``, ``"false"``...)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise InvalidValue(f"{attribute} must be true or false, not {value!r}.")
 
 
 class ScimUser(SCIMUser):
@@ -98,10 +87,6 @@ class ScimUser(SCIMUser):
                 # yet) is shown as the value alone: no $ref until that person exists. Entra
                 # then sees a value that differs from the id it would send and sends it.
                 doc[ENTERPRISE_USER]["manager"] = {"value": manager["value"]}
-        for name in ("emails", "phoneNumbers"):
-            # One work value is stored, so it is the primary one (RFC 7643 §2.4).
-            for element in doc.get(name, []):
-                element["primary"] = True
         resource = {
             "schemas": [CORE_USER, *(urn for urn in (ENTERPRISE_USER, TRAVELPERK_USER) if urn in doc)],
             "id": self.id,
@@ -112,56 +97,15 @@ class ScimUser(SCIMUser):
 
     def document(self) -> dict[str, Any]:
         """The person's writable attributes as a canonical document (the state a PATCH
-        starts from)."""
-        u = self.obj
-        doc: dict[str, Any] = {
-            "userName": u.username,
-            "externalId": u.external_id,
-            "active": u.is_active,
-            "displayName": u.display_name,
-            "title": u.title,
-            "preferredLanguage": u.preferred_language,
-            "locale": u.locale,
-        }
-        name = {
-            "givenName": u.given_name,
-            "familyName": u.family_name,
-            "middleName": u.middle_name,
-            "honorificPrefix": u.honorific_prefix,
-        }
-        doc["name"] = {k: v for k, v in name.items() if v}
-        if u.work_email:
-            doc["emails"] = [{"value": u.work_email, "type": "work"}]
-        if u.work_phone:
-            doc["phoneNumbers"] = [{"value": u.work_phone, "type": "work"}]
-        enterprise: dict[str, Any] = {}
-        if u.cost_centre_id:
-            enterprise["costCenter"] = u.cost_centre.name
-        if u.manager_id:
-            enterprise["manager"] = {"value": str(u.manager_id)}
-        elif u.pending_manager_ref:
-            enterprise["manager"] = {"value": u.pending_manager_ref}
-        travel: dict[str, Any] = {
-            "gender": u.gender,
-            "dateOfBirth": u.date_of_birth.isoformat() if u.date_of_birth else "",
-            "travelPolicy": u.travel_policy.name if u.travel_policy_id else "",
-        }
-        profiles = sorted(p.name for p in u.invoice_profiles.all()) if not u._state.adding else []
-        if profiles:
-            travel["invoiceProfiles"] = [{"value": n} for n in profiles]
-        contact = {"name": u.emergency_contact_name, "phone": u.emergency_contact_phone}
-        if any(contact.values()):
-            travel["emergencyContact"] = {k: v for k, v in contact.items() if v}
-        doc[ENTERPRISE_USER] = enterprise
-        doc[TRAVELPERK_USER] = {k: v for k, v in travel.items() if v}
-        return {k: v for k, v in doc.items() if v not in ("", None, {}, [])}
+        starts from), as the attribute map reads them."""
+        return read_person(self.obj)
 
     # --- writing ------------------------------------------------------------------
 
     def validate_dict(self, d: dict[str, Any]) -> None:
         """Replaces django-scim2's check, which refuses Entra's string booleans: the body
         is canonicalised and every value type-checked here (400 ``invalidValue``)."""
-        self.data = person_data(canonical(d))
+        self.data = parse_person(canonical(d))
 
     def from_dict(self, d: dict[str, Any]) -> None:
         """Nothing is set on the model here; ``save`` hands the parsed values to the
@@ -184,19 +128,11 @@ class ScimUser(SCIMUser):
 
     def handle_operations(self, body: dict) -> None:
         """RFC 7644 §3.5.2 PATCH, both of Entra's dialects: the PatchOp ``body``'s
-        operations apply to the current document, then only what changed is written, all
-        or nothing. The whole body, not its list: ``apply_patch`` finds ``Operations`` in
-        any case, so the key is looked up in one place."""
-        before = self.document()
-        after = apply_patch(before, body)
-        old, new = person_data(before), person_data(after)
-        changed = {k: v for k, v in new.fields.items() if old.fields.get(k) != v}
-        for key in old.fields.keys() - new.fields.keys():
-            changed[key] = None
-        present = {r for r in REFERENCES if getattr(old, r) != getattr(new, r)}
-        new.fields, new.present = changed, present
+        operations apply to the person's current document, read under the row's lock, and
+        only what changed is written, all or nothing. A concurrent write of another
+        attribute is therefore kept, not overwritten with what this request read before."""
         with _domain_errors():
-            self.obj = people.update_person(user=self.obj, data=new)
+            self.obj = people.edit_person(user=self.obj, edit=lambda fresh: patch_changes(fresh, body))
 
     @classmethod
     def resource_type_dict(cls, request=None) -> dict[str, Any]:
@@ -236,76 +172,19 @@ class _domain_errors:
         return False
 
 
-def _text(value: Any, attribute: str) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise InvalidValue(f"{attribute} must be a string.")
-    return value
-
-
-def _element_value(doc: dict, name: str) -> str:
-    if name not in doc:
-        return ""
-    elements = doc[name]
-    if not isinstance(elements, list) or not all(isinstance(e, dict) for e in elements):
-        raise InvalidValue(f"{name} must be a list of objects.")
-    # Only the work value is stored: the element typed work, else the primary, else the first.
-    element = work_element(doc, name, create=False)
-    primary = [e for e in elements if e.get("primary") in (True, "true", "True")]
-    if str(element.get("type", "")).lower() != "work" and primary:
-        element = primary[0]
-    return _text(element.get("value"), f"{name}.value")
-
-
-def person_data(doc: dict[str, Any]) -> people.PersonData:
-    """A canonical document as the people domain's ``PersonData`` (all attributes)."""
-    name = doc.get("name") or {}
-    enterprise = doc.get(ENTERPRISE_USER) or {}
-    travel = doc.get(TRAVELPERK_USER) or {}
-    for label, obj in (("name", name), (ENTERPRISE_USER, enterprise), (TRAVELPERK_USER, travel)):
-        if not isinstance(obj, dict):
-            raise InvalidValue(f"{label} must be an object.")
-    contact = travel.get("emergencyContact") or {}
-    if not isinstance(contact, dict):
-        raise InvalidValue("emergencyContact must be an object.")
-    fields: dict[str, object] = {
-        "username": _text(doc.get("userName"), "userName"),
-        "external_id": _text(doc.get("externalId"), "externalId"),
-        "display_name": _text(doc.get("displayName"), "displayName"),
-        "title": _text(doc.get("title"), "title"),
-        "preferred_language": _text(doc.get("preferredLanguage"), "preferredLanguage"),
-        "locale": _text(doc.get("locale"), "locale"),
-        "given_name": _text(name.get("givenName"), "name.givenName"),
-        "family_name": _text(name.get("familyName"), "name.familyName"),
-        "middle_name": _text(name.get("middleName"), "name.middleName"),
-        "honorific_prefix": _text(name.get("honorificPrefix"), "name.honorificPrefix"),
-        "work_email": _element_value(doc, "emails"),
-        "work_phone": _element_value(doc, "phoneNumbers"),
-        "is_active": parse_boolean(doc["active"], "active") if doc.get("active") not in (None, "") else True,
-        "gender": _text(travel.get("gender"), "gender"),
-        "date_of_birth": _text(travel.get("dateOfBirth"), "dateOfBirth"),
-        "emergency_contact_name": _text(contact.get("name"), "emergencyContact.name"),
-        "emergency_contact_phone": _text(contact.get("phone"), "emergencyContact.phone"),
-    }
-    manager = enterprise.get("manager")
-    if isinstance(manager, dict):
-        # The value is the manager's id; a manager given only by $ref is the last segment.
-        ref = manager.get("$ref")
-        manager = manager.get("value") or (ref.rstrip("/").rsplit("/", 1)[-1] if isinstance(ref, str) else None)
-    profiles = travel.get("invoiceProfiles") or []
-    if not isinstance(profiles, list):
-        raise InvalidValue("invoiceProfiles must be a list.")
-    profile_names = [_text(p.get("value") if isinstance(p, dict) else p, "invoiceProfiles") for p in profiles]
-    try:
-        fields["gender"] = people.parse_gender(fields["gender"])
-        people.parse_date_of_birth(fields["date_of_birth"])
-    except people.PersonError as exc:
-        raise InvalidValue(exc.detail) from exc
+def patch_changes(user: User, body: dict) -> people.PersonData:
+    """What applying the PatchOp ``body`` to ``user`` changes, as ``PersonData`` holding
+    only the changed fields and references."""
+    before = read_person(user)
+    after = apply_patch(before, body)
+    old, new = parse_person(before), parse_person(after)
+    changed = {k: v for k, v in new.fields.items() if old.fields.get(k) != v}
+    present = {r for r in people.REFERENCES if getattr(old, r) != getattr(new, r)}
     return people.PersonData(
-        fields=fields,
-        cost_centre=_text(enterprise.get("costCenter"), "costCenter"),
-        travel_policy=_text(travel.get("travelPolicy"), "travelPolicy"),
-        invoice_profiles=[n for n in profile_names if n],
-        manager=_text(manager, "manager"),
+        fields=changed,
+        cost_centre=new.cost_centre,
+        travel_policy=new.travel_policy,
+        invoice_profiles=new.invoice_profiles,
+        manager=new.manager,
+        present=present,
     )

@@ -19,12 +19,21 @@ import re
 from typing import Any
 
 from scim.errors import InvalidPath, InvalidSyntax, InvalidValue, Mutability, NoTarget
-from scim.schemas import CATALOGUE, CORE_USER, EXTENSION_URNS, READ_ONLY
+from scim.mapping import (
+    CATALOGUE,
+    CORE_USER,
+    EXTENSION_URNS,
+    MULTI_VALUED_COMPLEX,
+    NOT_REMOVABLE,
+    READ_ONLY,
+    STORED_TYPE,
+    USER_URNS,
+)
 
 # Ignored wherever they appear in a request: the portal assigns them (RFC 7643 §3.1).
 IGNORED_TOP_LEVEL = {"schemas", "id", "meta", "groups", "roles", "password", "entitlements", "x509certificates"}
-MULTI_COMPLEX = {"emails", "phoneNumbers", "invoiceProfiles"}
-_URNS = (CORE_USER, *EXTENSION_URNS)
+MULTI_COMPLEX = MULTI_VALUED_COMPLEX
+_URNS = USER_URNS
 _ATTR = r"[A-Za-z$][\w$-]*"
 _PATH = re.compile(rf"^(?P<attr>{_ATTR})(?:\[(?P<filter>[^\]]*)\])?(?:\.(?P<sub>{_ATTR}))?$")
 _VALUE_FILTER = re.compile(rf'^\s*(?P<attr>{_ATTR})\s+eq\s+"(?P<value>(?:[^"\\]|\\.)*)"\s*$', re.IGNORECASE)
@@ -173,7 +182,7 @@ def work_element(target: dict, name: str, *, create: bool) -> dict:
             return element
     if elements:
         return elements[0]
-    element = {"type": "work"} if name != "invoiceProfiles" else {}
+    element = {"type": STORED_TYPE[name]} if name in STORED_TYPE else {}
     if create:
         target[name] = [*elements, element]
     return element
@@ -257,6 +266,10 @@ def _apply_path(doc: dict, op: str, urn: str, rest: str, value: Any) -> None:
     if (urn, name, None) in READ_ONLY or (urn, name, sub) in READ_ONLY:
         raise Mutability(f"{name}{'.' + sub if sub else ''} is read-only.")
     clearing = op == "remove" or value is None or value == "" or value == []
+    if clearing and sub is None and (urn, name) in NOT_REMOVABLE:
+        # RFC 7644 §3.5.2.2: a person always has a userName and is active or not; there
+        # is no unassigned state to fall back to, so the removal is refused.
+        raise Mutability(f"{name} can't be removed; replace it with a value instead.")
     target = _container(doc, urn)
     if match["filter"] is not None:
         _apply_filtered(target, op, name, subs, match["filter"], sub, value, clearing)

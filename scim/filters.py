@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
 
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -24,44 +23,13 @@ from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser, SCIMParserError
 
 from scim.errors import InvalidFilter
-from scim.schemas import CORE_USER, ENTERPRISE_USER, TRAVELPERK_USER
+from scim.mapping import FILTERS, USER_URNS, FilterField
 
 MATCH_NOTHING = Q(pk__in=[])
 
 
-@dataclass(frozen=True)
-class Field:
-    lookup: str
-    kind: str = "string"  # string | boolean | datetime | id | reference
-    nullable: bool = False
-
-
-# (attribute, sub-attribute, schema URN) lower-cased -> model field.
-FIELDS: dict[tuple[str, str | None, str], Field] = {
-    ("username", None, CORE_USER): Field("username"),
-    ("externalid", None, CORE_USER): Field("external_id"),
-    ("id", None, CORE_USER): Field("id", "id"),
-    ("displayname", None, CORE_USER): Field("display_name"),
-    ("title", None, CORE_USER): Field("title"),
-    ("preferredlanguage", None, CORE_USER): Field("preferred_language"),
-    ("locale", None, CORE_USER): Field("locale"),
-    ("active", None, CORE_USER): Field("is_active", "boolean"),
-    ("name", "givenname", CORE_USER): Field("given_name"),
-    ("name", "familyname", CORE_USER): Field("family_name"),
-    ("name", "middlename", CORE_USER): Field("middle_name"),
-    ("name", "honorificprefix", CORE_USER): Field("honorific_prefix"),
-    ("emails", None, CORE_USER): Field("work_email"),
-    ("emails", "value", CORE_USER): Field("work_email"),
-    ("phonenumbers", None, CORE_USER): Field("work_phone"),
-    ("phonenumbers", "value", CORE_USER): Field("work_phone"),
-    ("meta", "created", CORE_USER): Field("created_at", "datetime"),
-    ("meta", "lastmodified", CORE_USER): Field("updated_at", "datetime"),
-    ("costcenter", None, ENTERPRISE_USER): Field("cost_centre__name", nullable=True),
-    ("manager", None, ENTERPRISE_USER): Field("manager_id", "reference", nullable=True),
-    ("manager", "value", ENTERPRISE_USER): Field("manager_id", "reference", nullable=True),
-    ("travelpolicy", None, TRAVELPERK_USER): Field("travel_policy__name", nullable=True),
-    ("gender", None, TRAVELPERK_USER): Field("gender"),
-}
+# (attribute, sub-attribute, schema URN) lower-cased -> what to compare, from the map.
+FIELDS: dict[tuple[str, str | None, str], FilterField] = FILTERS
 # Unqualified enterprise/extension names are accepted too (RFC 7644 §3.10 lets clients
 # leave the URN out when the name is unambiguous).
 UNQUALIFIED = {(a, s): urn for (a, s, urn) in FIELDS}
@@ -110,7 +78,7 @@ def _parse_error_detail(exc: Exception) -> str:
 
 def _work_value_stored(namespace: str) -> Q:
     """The person has the (one, work, primary) element of ``emails``/``phoneNumbers``."""
-    return ~Q(**{FIELDS[(namespace, None, CORE_USER)].lookup: ""})
+    return ~Q(**{FIELDS[(namespace, None, USER_URNS[0])].lookup: ""})
 
 
 class _Builder:
@@ -149,9 +117,23 @@ class _Builder:
             if sub == "type":
                 return self._type_comparison(node, namespace)
             if sub == "primary":
-                return _work_value_stored(namespace)
+                return self._primary_comparison(node, namespace)
             path = scim_ast.AttrPath(namespace, scim_ast.SubAttr(sub), None)
         return self._compare(self._field(path, namespace), node)
+
+    def _primary_comparison(self, node: scim_ast.AttrExpr, namespace: str) -> Q:
+        # The stored element's primary flag as sent; one never sent reads as true.
+        present = _work_value_stored(namespace)
+        if node.value.lower() == "pr":
+            return present
+        lookup = FIELDS[(namespace, "primary", USER_URNS[0])].lookup
+        op, text = node.value.lower(), str(node.comp_value.value if node.comp_value else "").lower()
+        if text not in ("true", "false") or op not in ("eq", "ne"):
+            raise InvalidFilter("primary compares with eq or ne against true or false.")
+        is_true = (text == "true") == (op == "eq")
+        if is_true:
+            return present & (Q(**{f"{lookup}__isnull": True}) | Q(**{lookup: True}))
+        return present & Q(**{lookup: False})
 
     def _type_comparison(self, node: scim_ast.AttrExpr, namespace: str) -> Q:
         # Only the work value is stored; it exists when its column is not empty.
@@ -166,23 +148,23 @@ class _Builder:
             return MATCH_NOTHING if str(value).lower() == "work" else present
         raise InvalidFilter(f"type supports only eq, ne and pr, not {op}.")
 
-    def _field(self, path: scim_ast.AttrPath, namespace: str | None) -> Field:
+    def _field(self, path: scim_ast.AttrPath, namespace: str | None) -> FilterField:
         name = str(path.attr_name).lower()
         sub = path.sub_attr.value.lower() if path.sub_attr else None
         uri = path.uri.lower() if path.uri else None
-        if uri is None:
-            uri = UNQUALIFIED.get((name, sub))
-        else:
-            uri = next((u for u in (CORE_USER, ENTERPRISE_USER, TRAVELPERK_USER) if u.lower() == uri), uri)
+        uri = UNQUALIFIED.get((name, sub)) if uri is None else next((u for u in USER_URNS if u.lower() == uri), uri)
         field = FIELDS.get((name, sub, uri)) if uri else None
         if field is None:
             shown = ".".join(p for p in (str(path.attr_name), path.sub_attr.value if path.sub_attr else None) if p)
             raise InvalidFilter(f"Filtering on {shown!r} is not supported.")
         return field
 
-    def _compare(self, field: Field, node: scim_ast.AttrExpr) -> Q:
+    def _compare(self, field: FilterField, node: scim_ast.AttrExpr) -> Q:
         op = node.value.lower()
         raw = node.comp_value.value if node.comp_value is not None else None
+        if op not in field.ops:
+            shown = ", ".join(sorted(field.ops))
+            raise InvalidFilter(f"{_shown(node.attr_path)} can't be compared with {op}; it supports {shown}.")
         if op == "pr":
             if field.kind in ("boolean", "datetime", "id"):
                 return Q(pk__isnull=False)
@@ -202,23 +184,25 @@ class _Builder:
             # Entra's find-by-userName runs for every user of every cycle: compare with
             # LOWER() so PostgreSQL uses the case-insensitive unique index on userName.
             return Q(Exact(Lower("username"), value.lower()))
+        if op == "eq" and field.case_exact:
+            return Q(**{field.lookup: value})
         if op in STRING_LOOKUPS:
             return Q(**{f"{field.lookup}__{STRING_LOOKUPS[op]}": value})
         if op == "ne":
-            q = ~Q(**{f"{field.lookup}__iexact": value})
+            q = ~Q(**{field.lookup: value} if field.case_exact else {f"{field.lookup}__iexact": value})
             return q | Q(**{f"{field.lookup}__isnull": True}) if field.nullable else q
         if op in ORDER_LOOKUPS:
             return Q(**{f"{field.lookup}__{ORDER_LOOKUPS[op]}": value})
         raise InvalidFilter(f"Unknown operator {op!r}.")
 
-    def _boolean(self, field: Field, op: str, raw: str) -> Q:
+    def _boolean(self, field: FilterField, op: str, raw: str) -> Q:
         text = str(raw).lower()
         if text not in ("true", "false") or op not in ("eq", "ne"):
             raise InvalidFilter("A boolean attribute compares with eq or ne against true or false.")
         value = text == "true"
         return Q(**{field.lookup: value if op == "eq" else not value})
 
-    def _datetime(self, field: Field, op: str, raw: str) -> Q:
+    def _datetime(self, field: FilterField, op: str, raw: str) -> Q:
         try:
             moment = parse_datetime(str(raw))
         except ValueError:
@@ -233,7 +217,7 @@ class _Builder:
             return Q(**{f"{field.lookup}__{ORDER_LOOKUPS[op]}": moment})
         raise InvalidFilter(f"A date-time attribute does not support {op}.")
 
-    def _identifier(self, field: Field, op: str, raw: str) -> Q:
+    def _identifier(self, field: FilterField, op: str, raw: str) -> Q:
         if op not in ("eq", "ne"):
             raise InvalidFilter(f"An id compares only with eq, ne or pr, not {op}.")
         try:
@@ -243,3 +227,8 @@ class _Builder:
             return MATCH_NOTHING if op == "eq" else Q(pk__isnull=False)
         q = Q(**{field.lookup: value})
         return q if op == "eq" else ~q
+
+
+def _shown(path: scim_ast.AttrPath) -> str:
+    name = path.attr_name if isinstance(path.attr_name, str) else "the attribute"
+    return ".".join(p for p in (str(name), path.sub_attr.value if path.sub_attr else None) if p)

@@ -11,16 +11,15 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from travelportal.companies.models import Company, CostCentre, InvoiceProfile, TravelPolicy, User
-from travelportal.companies.people import deactivate_person, reactivate_person
-from travelportal.companies.signals import people_changed
+from travelportal.companies.people import deactivate_person, reactivate_person, save_person_changes
+from travelportal.companies.signals import report_person_changes
 
 # Edits that can change who approves whose trips (see companies.signals).
-CHAIN_FIELDS = frozenset({"company", "manager", "is_active", "role"})
 
 
 @admin.register(Company)
@@ -199,9 +198,28 @@ class UserAdmin(BaseUserAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj: User, form, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if obj.company_id and (not change or CHAIN_FIELDS & set(form.changed_data)):
-            people_changed.send(sender=User, company_id=obj.company_id, user_ids=[obj.pk])
+        if not change:
+            super().save_model(request, obj, form, change)
+            report_person_changes(company_id=obj.company_id, changes={obj.pk: None})
+            return
+        # Only what support changed on the form is written, to the person's current row
+        # under its lock: the rest of the form shows what was read when the page opened,
+        # and saving it would undo a provisioning write made since.
+        changes = {}
+        for name in form.changed_data:
+            model_field = _model_field(name)
+            if model_field is not None:
+                changes[name] = form.cleaned_data[name] if model_field.many_to_many else getattr(obj, name)
+        save_person_changes(user=obj, changes=changes)
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        if not change:
+            super().save_related(request, form, formsets, change)
+            return
+        # The many-to-many fields were written with the rest in save_model (only those
+        # changed); the form's save_m2m would write every one of them again.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     @admin.action(description="Deactivate the selected people (they can no longer sign in)")
     def deactivate_people(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
@@ -216,3 +234,10 @@ class UserAdmin(BaseUserAdmin):
         for person in people:
             reactivate_person(user=person)
         self.message_user(request, f"Reactivated {len(people)} people.", messages.SUCCESS)
+
+
+def _model_field(name: str):
+    try:
+        return User._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None

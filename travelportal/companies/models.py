@@ -272,6 +272,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     locale = models.CharField(max_length=35, blank=True)
     work_phone = models.CharField(max_length=50, blank=True)
     work_email = models.CharField(max_length=254, blank=True)
+    # ``primary`` of the stored work email and phone, as the identity provider sent it;
+    # None when it sent none.
+    work_email_primary = models.BooleanField(null=True, blank=True)
+    work_phone_primary = models.BooleanField(null=True, blank=True)
 
     cost_centre = models.ForeignKey(CostCentre, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     manager = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="direct_reports")

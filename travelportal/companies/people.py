@@ -1,10 +1,12 @@
-"""Provisioning people: the domain functions the SCIM API (and anything else that
-provisions) calls.
+"""Writing people: the domain functions the SCIM API, Company Settings, Django admin and
+the management commands call.
 
 Every function is keyword-only and atomic: it validates everything first and writes
-nothing when any value is refused. They send ``people_changed`` whenever something an
-approval chain depends on changes (created, manager, active, deleted) and end a person's
-sessions after commit when they are deactivated or deleted.
+nothing when any value is refused. Every write of an existing person reads the row
+under its lock, applies the change to that fresh row and saves only the columns that
+changed, so two writers changing different attributes at the same moment both keep
+their change. Each write ends in ``report_person_changes`` with the fields it changed,
+which decides whether approval chains are rebuilt (and sessions ended).
 
 Values are stored exactly as received (Entra compares what it would send with what it
 reads back, so any reformatting makes it re-send the value every cycle).
@@ -13,33 +15,22 @@ reads back, so any reformatting makes it re-send the value every cycle).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from travelportal.companies.models import Company, CostCentre, InvoiceProfile, TravelPolicy, User
-from travelportal.companies.signals import people_changed
+from travelportal.companies.signals import report_person_changes
 
-# Plain attributes a provisioning source may set, with their maximum length.
-TEXT_FIELDS: dict[str, int] = {
-    "username": 254,
-    "external_id": 254,
-    "display_name": 254,
-    "honorific_prefix": 50,
-    "given_name": 150,
-    "middle_name": 150,
-    "family_name": 150,
-    "title": 200,
-    "preferred_language": 35,
-    "locale": 35,
-    "work_phone": 50,
-    "work_email": 254,
-    "emergency_contact_name": 200,
-    "emergency_contact_phone": 50,
-}
+# The gender codes the portal stores (a schema's canonical values).
+GENDERS: tuple[str, ...] = tuple(User.Gender.values)
+REFERENCES: frozenset[str] = frozenset({"cost_centre", "travel_policy", "invoice_profiles", "manager"})
+# Identity values other people's pending manager references may name.
+IDENTITY_FIELDS: tuple[str, ...] = ("username", "external_id")
 
 
 class PersonError(Exception):
@@ -60,12 +51,12 @@ class PersonError(Exception):
 class PersonData:
     """Everything a provisioning source says about one person.
 
-    ``fields`` holds model field values (see ``TEXT_FIELDS`` plus ``is_active``, ``gender``
-    and ``date_of_birth``). The references are names or identifiers resolved here:
-    ``cost_centre`` (a name, created when unknown), ``travel_policy`` (a name that must
-    exist), ``invoice_profiles`` (names that must exist) and ``manager`` (a user id,
-    userName or externalId). ``""``/``None``/``[]`` clear. For a partial update, only the
-    keys present in ``fields`` and the references listed in ``present`` change.
+    ``fields`` holds ``User`` field values, checked against the model field (type and
+    length). The references are names or identifiers resolved here: ``cost_centre`` (a
+    name, created when unknown), ``travel_policy`` (a name that must exist),
+    ``invoice_profiles`` (names that must exist) and ``manager`` (a user id, userName or
+    externalId). ``""``/``None``/``[]`` clear. Only the keys present in ``fields`` and the
+    references listed in ``present`` change.
     """
 
     fields: dict[str, object] = field(default_factory=dict)
@@ -73,7 +64,7 @@ class PersonData:
     travel_policy: str = ""
     invoice_profiles: list[str] = field(default_factory=list)
     manager: str = ""
-    present: set[str] = field(default_factory=lambda: {"cost_centre", "travel_policy", "invoice_profiles", "manager"})
+    present: set[str] = field(default_factory=lambda: set(REFERENCES))
 
 
 @dataclass
@@ -111,40 +102,103 @@ def _bad_date(value: str) -> date:
     raise PersonError(f"dateOfBirth must be a date as YYYY-MM-DD, not {value!r}.", attribute="dateOfBirth")
 
 
+def lock_person(user: User) -> User:
+    """The person's current row, locked until the transaction ends, with the relations a
+    write compares against. Concurrent writers of one person queue here, and each then
+    changes the row as the previous one left it.
+
+    The lock is taken first, on the row alone, and the row read afterwards: a locking
+    read that joins the relations would, once it got the lock, show the new row beside
+    the relations as they were before the wait (PostgreSQL re-checks only the locked row
+    under READ COMMITTED)."""
+    list(User.objects.select_for_update().filter(pk=user.pk).order_by().values_list("pk", flat=True))
+    return (
+        User.objects.select_related("company", "manager", "cost_centre", "travel_policy")
+        .prefetch_related("invoice_profiles")
+        .get(pk=user.pk)
+    )
+
+
 @transaction.atomic
 def create_person(*, company: Company, data: PersonData) -> User:
     """Create a provisioned person of ``company`` and resolve pending manager references
     that named them. Raises ``PersonError`` (nothing written) on a refused value."""
     user = User(company=company, scim_managed=True)
     user.set_unusable_password()
-    _apply(user=user, data=data, partial=False, creating=True)
+    _apply(user=user, data=data, creating=True)
     return user
 
 
 @transaction.atomic
 def replace_person(*, user: User, data: PersonData) -> User:
-    """Replace everything provisioned about ``user`` (SCIM PUT): what ``data`` leaves out is
-    cleared."""
-    _apply(user=_locked(user), data=data, partial=False, creating=False)
-    return user
+    """Replace everything provisioned about ``user`` (SCIM PUT): ``data`` holds every
+    attribute, empty where the request left it out, and every reference is set."""
+    fresh = lock_person(user)
+    _apply(user=fresh, data=PersonData(**{**data.__dict__, "present": set(REFERENCES)}), creating=False)
+    return fresh
 
 
 @transaction.atomic
+def edit_person(*, user: User, edit: Callable[[User], PersonData]) -> User:
+    """Change a person by what ``edit`` computes from their current, locked row (a SCIM
+    PATCH is applied to the person as they are now, not as a request read them)."""
+    fresh = lock_person(user)
+    _apply(user=fresh, data=edit(fresh), creating=False)
+    return fresh
+
+
 def update_person(*, user: User, data: PersonData) -> User:
-    """Change only what ``data`` carries (SCIM PATCH applied to the current values)."""
-    _apply(user=_locked(user), data=data, partial=True, creating=False)
-    return user
+    """Change only what ``data`` carries."""
+    return edit_person(user=user, edit=lambda fresh: data)
 
 
-@transaction.atomic
 def deactivate_person(*, user: User) -> User:
     """Keep every piece of the person's data but stop them signing in or travelling."""
     return update_person(user=user, data=PersonData(fields={"is_active": False}, present=set()))
 
 
-@transaction.atomic
 def reactivate_person(*, user: User) -> User:
     return update_person(user=user, data=PersonData(fields={"is_active": True}, present=set()))
+
+
+@transaction.atomic
+def save_person_changes(*, user: User, changes: dict[str, object]) -> list[str]:
+    """Write model values an editor chose (Company Settings, Django admin) to the
+    person's current, locked row: only those that differ from it, and only those columns.
+    Many-to-many fields take a list of rows. Returns the fields that changed."""
+    fresh = lock_person(user)
+    changed: list[str] = []
+    many: dict[str, list] = {}
+    for name, value in changes.items():
+        model_field = User._meta.get_field(name)
+        if model_field.many_to_many:
+            many[name] = list(value or [])
+        elif getattr(fresh, model_field.attname if model_field.is_relation else name) != (
+            _pk(value) if model_field.is_relation else value
+        ):
+            setattr(fresh, name, value)
+            changed.append(name)
+    if changed:
+        fresh.save(update_fields=[*changed, "updated_at"])
+    for name, rows in many.items():
+        related = getattr(fresh, name)
+        if set(related.values_list("pk", flat=True)) != {row.pk for row in rows}:
+            related.set(rows)
+            changed.append(name)
+    _copy_saved(fresh, onto=user)
+    report_person_changes(company_id=fresh.company_id, changes={fresh.pk: changed})
+    return changed
+
+
+def _pk(value):
+    return value.pk if isinstance(value, models.Model) else value
+
+
+def _copy_saved(fresh: User, *, onto: User) -> None:
+    # The caller's instance shows what is now stored (its page is rendered from it).
+    if onto is not fresh:
+        onto.__dict__.update({k: v for k, v in fresh.__dict__.items() if k != "_state"})
+        onto._state.fields_cache = dict(fresh._state.fields_cache)
 
 
 @transaction.atomic
@@ -152,144 +206,160 @@ def delete_person(*, user: User) -> None:
     """Soft-delete (SCIM DELETE): the person disappears from SCIM and sign-in, their
     userName and externalId are free again, trips and approval history stay readable.
     Their direct reports lose them as manager (a deleted person approves nothing)."""
-    user = _locked(user)
-    if user.deleted_at is not None:
+    fresh = lock_person(user)
+    if fresh.deleted_at is not None:
         return
     now = timezone.now()
-    user.deleted_at = now
-    user.save(update_fields=["deleted_at", "updated_at"])
-    company = user.company
-    reports = list(User.objects.for_company(company).filter(manager=user).values_list("pk", flat=True))
+    fresh.deleted_at = now
+    fresh.save(update_fields=["deleted_at", "updated_at"])
+    company = fresh.company
+    reports = list(User.objects.for_company(company).filter(manager=fresh).values_list("pk", flat=True))
     if reports:
         User.objects.filter(pk__in=reports).update(manager=None, updated_at=now)
-    # accounts ends the person's sessions on this signal, once the change is committed.
-    people_changed.send(sender=User, company_id=company.pk, user_ids=[user.pk, *reports])
+    report_person_changes(
+        company_id=company.pk, changes={fresh.pk: ["deleted_at"], **dict.fromkeys(reports, ("manager",))}
+    )
+    user.deleted_at = now
 
 
-def _locked(user: User) -> User:
-    # Concurrent PATCHes of one person must not interleave read-modify-write.
-    # Unordered: .first() would add the model's ORDER BY to a primary-key lookup.
-    list(User.objects.select_for_update().filter(pk=user.pk).order_by().values_list("pk", flat=True))
-    return user
-
-
-def _apply(*, user: User, data: PersonData, partial: bool, creating: bool) -> None:
+def _apply(*, user: User, data: PersonData, creating: bool) -> None:
+    """Validate ``data`` against ``user`` (a new row, or the current locked one), then
+    write what differs from it."""
     company = user.company
-    before = {
-        "manager_id": user.manager_id,
-        "is_active": user.is_active,
-        "username": user.username,
-        "external_id": user.external_id,
-    }
-    values = _clean_fields(data.fields, partial=partial)
+    values = _clean_fields(data.fields)
     username = values.get("username", user.username)
     if not username:
         raise PersonError("userName is required.", attribute="userName")
-    external_id = values.get("external_id", user.external_id)
-    _check_unique(user=user, company=company, username=username, external_id=external_id)
-    for name, value in values.items():
-        setattr(user, name, value)
-    present = data.present if partial else {"cost_centre", "travel_policy", "invoice_profiles", "manager"}
-    # A pending manager reference is matched against the stored userName and externalId
-    # too, so the shortcut for an unchanged manager needs them unchanged as well.
-    identity_kept = (before["username"], before["external_id"]) == (username, external_id)
+    identity = {name: values.get(name, getattr(user, name)) for name in IDENTITY_FIELDS}
+    _check_unique(user=user, company=company, identity=identity)
+    present = set(data.present)
+    # A pending manager reference is matched against the stored identity too, so the
+    # shortcut for an unchanged manager needs the identity unchanged as well.
+    identity_changed = any(identity[name] != getattr(user, name) for name in IDENTITY_FIELDS)
     resolved = _resolve_references(
         user=user,
         company=company,
         data=data,
-        username=username,
-        external_id=external_id,
-        present=present if identity_kept else present | {"manager"},
+        identity=identity,
+        present=present | {"manager"} if identity_changed else present,
     )
 
+    changed = [name for name, value in values.items() if creating or getattr(user, name) != value]
+    for name in changed:
+        setattr(user, name, values[name])
     if "cost_centre" in present:
         if resolved.cost_centre_name:
             # An unknown cost centre is created, as TravelPerk does: one read when it exists.
             resolved.cost_centre, _ = CostCentre.objects.get_or_create(company=company, name=resolved.cost_centre_name)
-        user.cost_centre = resolved.cost_centre
+        _set_relation(user, "cost_centre", resolved.cost_centre, changed)
     if "travel_policy" in present:
-        user.travel_policy = resolved.travel_policy
+        _set_relation(user, "travel_policy", resolved.travel_policy, changed)
     if "manager" in present:
-        user.manager = resolved.manager
-        user.pending_manager_ref = resolved.pending_manager_ref
-    user.scim_managed = True
+        _set_relation(user, "manager", resolved.manager, changed)
+        if user.pending_manager_ref != resolved.pending_manager_ref:
+            user.pending_manager_ref = resolved.pending_manager_ref
+            changed.append("pending_manager_ref")
+    if not user.scim_managed:
+        user.scim_managed = True
+        changed.append("scim_managed")
     try:
         with transaction.atomic():
-            user.save()
+            if creating:
+                user.save()
+            elif changed:
+                user.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
     except IntegrityError as exc:
-        # A concurrent request took the userName or externalId between check and save.
+        # A concurrent request took a unique value between check and save.
         raise PersonError(f"userName {username!r} or externalId is already taken.", code="conflict") from exc
     if "invoice_profiles" in present:
+        wanted = resolved.invoice_profiles
         if creating:
             # A new person has no profiles yet: set() would first read the (empty) links.
-            user.invoice_profiles.add(*resolved.invoice_profiles)
-        else:
-            user.invoice_profiles.set(resolved.invoice_profiles)
+            user.invoice_profiles.add(*wanted)
+        elif {p.pk for p in user.invoice_profiles.all()} != {p.pk for p in wanted}:
+            user.invoice_profiles.set(wanted)
+            changed.append("invoice_profiles")
 
-    changed = [user.pk] if creating else []
-    if not creating and (before["manager_id"] != user.manager_id or before["is_active"] != user.is_active):
-        changed.append(user.pk)
-    if creating or (before["username"], before["external_id"]) != (user.username, user.external_id):
-        changed.extend(_resolve_pending_references_to(user=user))
-    if changed:
-        people_changed.send(sender=User, company_id=company.pk, user_ids=changed)
+    waiting = _resolve_pending_references_to(user=user) if creating or identity_changed else []
+    report_person_changes(
+        company_id=company.pk, changes={user.pk: None if creating else changed, **dict.fromkeys(waiting, ("manager",))}
+    )
 
 
-def _clean_fields(fields: dict[str, object], *, partial: bool) -> dict[str, object]:
-    values: dict[str, object] = {} if partial else dict.fromkeys(TEXT_FIELDS, "")
-    if not partial:
-        values.update(is_active=True, gender="", date_of_birth=None)
+def _set_relation(user: User, name: str, value, changed: list[str]) -> None:
+    if getattr(user, f"{name}_id") != (value.pk if value is not None else None):
+        setattr(user, name, value)
+        changed.append(name)
+
+
+def _clean_fields(fields: dict[str, object]) -> dict[str, object]:
+    """Each value checked against its model field: text of at most its length, booleans,
+    dates; a field that is no provisioned attribute is a programming error."""
+    values: dict[str, object] = {}
     for name, value in fields.items():
-        if name in TEXT_FIELDS:
+        try:
+            model_field = User._meta.get_field(name)
+        except Exception as exc:
+            raise ValueError(f"{name} is not a field of a person") from exc
+        if name == "gender":
+            values[name] = parse_gender(value or "")
+        elif isinstance(model_field, models.DateField):
+            values[name] = value if isinstance(value, date) or value is None else parse_date_of_birth(value)
+        elif isinstance(model_field, models.BooleanField):
+            if value is None and model_field.null:
+                values[name] = None
+            elif not isinstance(value, bool):
+                raise PersonError(f"{name} must be true or false.", attribute=name)
+            else:
+                values[name] = value
+        elif isinstance(model_field, models.CharField):
             text = "" if value is None else value
             if not isinstance(text, str):
                 raise PersonError(f"{name} must be a string.", attribute=name)
-            if len(text) > TEXT_FIELDS[name]:
-                raise PersonError(f"{name} is longer than {TEXT_FIELDS[name]} characters.", attribute=name)
+            if len(text) > model_field.max_length:
+                raise PersonError(f"{name} is longer than {model_field.max_length} characters.", attribute=name)
             values[name] = text
-        elif name == "is_active":
-            if not isinstance(value, bool):
-                raise PersonError("active must be true or false.", attribute="active")
-            values[name] = value
-        elif name == "gender":
-            values[name] = parse_gender(value or "")
-        elif name == "date_of_birth":
-            values[name] = value if isinstance(value, date) or value is None else parse_date_of_birth(value)
         else:
             raise ValueError(f"{name} is not a provisioned attribute")
     return values
 
 
-def _check_unique(*, user: User, company: Company, username: str, external_id: str) -> None:
+# Unique among a company's live people when set, as the database's constraints say; the
+# label is the attribute's name in the detail.
+COMPANY_UNIQUE_FIELDS: dict[str, str] = {"external_id": "externalId"}
+
+
+def _check_unique(*, user: User, company: Company, identity: dict[str, str]) -> None:
     # A live person keeping the value they have cannot clash: the database's unique
-    # constraints (user_username_unique_ci, user_external_id_unique_per_company) already
-    # hold for it, so the two reads are skipped (most PATCHes change neither).
+    # constraints (user_username_unique_ci, user_external_id_unique_per_company...) already
+    # hold for it, so the reads are skipped (most PATCHes change none of them).
     kept = not user._state.adding and user.deleted_at is None
     others = User.objects.live().exclude(pk=user.pk)
+    username = identity["username"]
     # userName is unique across the platform (it is how people sign in), case-insensitively.
     if not (kept and username == user.username) and others.with_username(username).exists():
         raise PersonError(f"userName {username!r} is already taken.", code="conflict", attribute="userName")
-    if (
-        external_id
-        and not (kept and external_id == user.external_id)
-        and others.filter(company=company, external_id=external_id).exists()
-    ):
-        raise PersonError(
-            f"externalId {external_id!r} is already used in this company.", code="conflict", attribute="externalId"
-        )
+    for name, label in COMPANY_UNIQUE_FIELDS.items():
+        value = identity.get(name, getattr(user, name))
+        if (
+            value
+            and not (kept and value == getattr(user, name))
+            and others.filter(company=company, **{name: value}).exists()
+        ):
+            raise PersonError(f"{label} {value!r} is already used in this company.", code="conflict", attribute=label)
 
 
 def _resolve_references(
-    *, user: User, company: Company, data: PersonData, username: str, external_id: str, present: set[str]
+    *, user: User, company: Company, data: PersonData, identity: dict[str, str], present: set[str]
 ) -> _Resolved:
     """Look up the references ``data`` names. Those in ``present`` are read afresh (they
-    are to be written); the others (a PATCH's unchanged ones) are still checked, as before,
-    but from the person's already loaded related rows when those show the check passes,
-    saving a read each."""
+    are to be written); the others (a PATCH's unchanged ones) are still checked, but from
+    the person's loaded related rows when those show the check passes, saving a read each."""
     resolved = _Resolved()
     if data.cost_centre:
-        if len(data.cost_centre) > 200:
-            raise PersonError("costCenter is longer than 200 characters.", attribute="costCenter")
+        limit = CostCentre._meta.get_field("name").max_length
+        if len(data.cost_centre) > limit:
+            raise PersonError(f"costCenter is longer than {limit} characters.", attribute="costCenter")
         # Found or created by name when written (``_apply``), after every check passed.
         resolved.cost_centre_name = data.cost_centre
     if data.travel_policy:
@@ -302,9 +372,9 @@ def _resolve_references(
     if data.invoice_profiles:
         names = list(dict.fromkeys(data.invoice_profiles))
         found = {}
-        if "invoice_profiles" not in present:
-            prefetched = getattr(user, "_prefetched_objects_cache", {}).get("invoice_profiles")
-            found = {p.name: p for p in prefetched or () if _is_live_entry(p, company=company, name=p.name)}
+        if "invoice_profiles" not in present and not user._state.adding:
+            # Loaded with the locked row (lock_person prefetches them).
+            found = {p.name: p for p in user.invoice_profiles.all() if _is_live_entry(p, company=company, name=p.name)}
         if set(names) - found.keys():
             found = {p.name: p for p in InvoiceProfile.objects.for_company(company).live().filter(name__in=names)}
         for name in names:
@@ -313,12 +383,7 @@ def _resolve_references(
         resolved.invoice_profiles = [found[n] for n in names]
     if data.manager:
         resolved.manager, resolved.pending_manager_ref = _resolve_manager(
-            user=user,
-            company=company,
-            ref=data.manager,
-            username=username,
-            external_id=external_id,
-            unchanged="manager" not in present,
+            user=user, company=company, ref=data.manager, identity=identity, unchanged="manager" not in present
         )
     return resolved
 
@@ -333,16 +398,23 @@ def _is_live_entry(entry, *, company: Company, name: str) -> bool:
     return entry is not None and entry.company_id == company.pk and entry.name == name and entry.archived_at is None
 
 
+def _names_self(ref: str, identity: dict[str, str]) -> bool:
+    return ref.lower() == identity["username"].lower() or any(
+        ref == value for name, value in identity.items() if name != "username" and value
+    )
+
+
 def _resolve_manager(
-    *, user: User, company: Company, ref: str, username: str, external_id: str, unchanged: bool = False
+    *, user: User, company: Company, ref: str, identity: dict[str, str], unchanged: bool = False
 ) -> tuple[User | None, str]:
-    """A manager is named by id, userName or externalId of a live person of the company.
+    """A manager is named by id, or by the userName (any case) or another identity value
+    (``IDENTITY_FIELDS``) of a live person of the company.
 
     An id that matches nobody is refused (ids are assigned by the portal, so it can never
-    resolve later); a userName or externalId that matches nobody yet is kept pending.
+    resolve later); another reference that matches nobody yet is kept pending.
     ``unchanged``: the result is not written (a PATCH left the manager alone), so only
     what can refuse the request is checked."""
-    if ref.lower() == username.lower() or (external_id and ref == external_id):
+    if _names_self(ref, identity):
         raise PersonError("A person can't be their own manager.", attribute="manager")
     people = User.objects.for_company(company)
     try:
@@ -359,11 +431,14 @@ def _resolve_manager(
             raise PersonError(f"manager {ref!r} is not a user of this company.", attribute="manager")
         return manager, ""
     if unchanged:
-        # A pending userName or externalId refuses nothing beyond the self-reference
-        # checked above (a match on this person would equal their own userName or
-        # externalId), and what it resolves to is not written.
+        # A pending reference refuses nothing beyond the self-reference checked above (a
+        # match on this person would equal their own identity), and what it resolves to
+        # is not written.
         return None, ref
-    manager = people.with_username(ref).first() or people.filter(external_id=ref).first()
+    manager = people.with_username(ref).first()
+    for name in IDENTITY_FIELDS[1:]:
+        if manager is None:
+            manager = people.filter(**{name: ref}).first()
     if manager is None:
         return None, ref
     if manager.pk == user.pk:
@@ -377,8 +452,9 @@ def _resolve_pending_references_to(*, user: User) -> list:
     if user.deleted_at is not None:
         return []
     match = Q(pending_manager_ref__iexact=user.username)
-    if user.external_id:
-        match |= Q(pending_manager_ref=user.external_id)
+    for name in IDENTITY_FIELDS[1:]:
+        if getattr(user, name):
+            match |= Q(pending_manager_ref=getattr(user, name))
     waiting = list(
         User.objects.for_company(user.company).filter(match).exclude(pk=user.pk).values_list("pk", flat=True)
     )
@@ -393,7 +469,10 @@ __all__ = [
     "create_person",
     "deactivate_person",
     "delete_person",
+    "edit_person",
+    "lock_person",
     "reactivate_person",
     "replace_person",
+    "save_person_changes",
     "update_person",
 ]

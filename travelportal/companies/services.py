@@ -16,7 +16,7 @@ from django.db import transaction
 
 from travelportal.companies.catalogue import CatalogueImportResult, import_catalogue
 from travelportal.companies.models import Company, User
-from travelportal.companies.signals import people_changed
+from travelportal.companies.signals import report_person_changes
 
 DEMO_SLUG = "demo"
 DEMO_NAME = "Demo Travel Co"
@@ -160,7 +160,7 @@ def create_company_admin(*, company: Company, email: str, password: str) -> Comp
         user = User.objects.create_user(
             email, password, company=company, role=User.Role.ADMIN, work_email=email, is_active=True
         )
-        _people_changed(user)
+        report_person_changes(company_id=company.pk, changes={user.pk: None})
         return CompanyAdminResult(user=user, created=True, changed_fields=())
 
     changed = []
@@ -174,16 +174,9 @@ def create_company_admin(*, company: Company, email: str, password: str) -> Comp
         user.set_password(password)
         changed.append("password")
     if changed:
-        user.save(update_fields=changed)
-    if "is_active" in changed:
-        _people_changed(user)
+        user.save(update_fields=[*changed, "updated_at"])
+    report_person_changes(company_id=company.pk, changes={user.pk: changed})
     return CompanyAdminResult(user=user, created=False, changed_fields=tuple(changed))
-
-
-def _people_changed(user: User) -> None:
-    # Approval chains depend on who is active in a company; the approvals app rebuilds
-    # them when told (see companies.signals).
-    people_changed.send(sender=User, company_id=user.company_id, user_ids=[user.pk])
 
 
 @transaction.atomic

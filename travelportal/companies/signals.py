@@ -1,11 +1,34 @@
-"""Signals the people domain sends; receivers are connected in AppConfig.ready()."""
+"""Signals the people domain sends, and the one function every writer of a person calls
+to send them; receivers are connected in AppConfig.ready()."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from django.dispatch import Signal
 
-# Sent after people of one company were created, updated, deactivated, reactivated or
-# deleted in a way that can change approval chains (manager, active, deleted, created).
+# Sent after people of one company changed in a way that can change approval chains.
 # kwargs: company_id: int, user_ids: list[UUID]. Sent inside the writing transaction;
 # receivers that enqueue work must do so on commit.
 people_changed = Signal()
+
+# The person fields approval chains depend on: who reports to whom (manager), who is
+# there to approve (is_active, deleted_at) and who the company's admins are (role), since
+# admins take the steps nobody else can. A created person is always a chain change.
+CHAIN_FIELDS: frozenset[str] = frozenset({"manager", "is_active", "deleted_at", "role"})
+
+
+def report_person_changes(*, company_id: int | None, changes: Mapping[Any, Iterable[str] | None]) -> list:
+    """Tell approvals (and sign-in) which of these people changed in a way that matters.
+
+    Every writer of a person calls this (SCIM, Company Settings, Django admin, management
+    commands) with, per person id, the model fields it changed, or ``None`` for a person
+    just created; what rebuilds chains is decided here, from ``CHAIN_FIELDS``, and nowhere
+    else. One signal carries everyone of one write. Support staff (no company) are in no
+    chain. Returns the ids the signal was sent for."""
+    ids = [user_id for user_id, fields in changes.items() if fields is None or not CHAIN_FIELDS.isdisjoint(fields)]
+    if company_id is None or not ids:
+        return []
+    people_changed.send(sender=report_person_changes, company_id=company_id, user_ids=ids)
+    return ids

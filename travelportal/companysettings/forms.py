@@ -271,8 +271,11 @@ class PersonForm(forms.Form):
         return False
 
     def changes(self) -> dict:
-        """The cleaned values of the fields this admin may edit."""
-        return {name: self.cleaned_data[name] for name in editable_fields_for(self.person) if name in self.cleaned_data}
+        """The cleaned values of the fields this admin may edit and did change: a field
+        left as the page showed it is not written, so it can't undo a change made
+        meanwhile (by a provisioning cycle, or another admin)."""
+        editable = set(editable_fields_for(self.person))
+        return {name: self.cleaned_data[name] for name in self.changed_data if name in editable}
 
 
 # --- Provisioning activity -----------------------------------------------------------------

@@ -8,40 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from scim.mapping import IDP_OWNED_FIELDS
 from travelportal.companies.models import CatalogueEntry, Company, User
-from travelportal.companies.signals import people_changed
+from travelportal.companies.people import save_person_changes
 
-# Every attribute the identity provider writes over SCIM (the tutorial's attribute
-# mapping, plus displayName and the work email, which Entra also sends). For a person
-# managed by SCIM these belong to the identity provider: a local edit would be silently
-# overwritten by the next provisioning cycle, so the portal does not offer it.
-IDP_OWNED_FIELDS: tuple[str, ...] = (
-    "username",
-    "external_id",
-    "is_active",
-    "display_name",
-    "honorific_prefix",
-    "given_name",
-    "middle_name",
-    "family_name",
-    "title",
-    "preferred_language",
-    "locale",
-    "work_phone",
-    "work_email",
-    "cost_centre",
-    "manager",
-    "gender",
-    "date_of_birth",
-    "invoice_profiles",
-    "emergency_contact_name",
-    "emergency_contact_phone",
-    "travel_policy",
-)
+__all__ = ["IDP_OWNED_FIELDS", "LOCALLY_EDITABLE_FIELDS", "editable_fields_for", "search_people", "update_person"]
 
 # What an admin may edit on a person the portal owns. userName and externalId are the
 # person's identity towards sign-in and the identity provider, so they are never edited here.
@@ -67,9 +41,6 @@ LOCALLY_EDITABLE_FIELDS: tuple[str, ...] = (
     "emergency_contact_name",
     "emergency_contact_phone",
 )
-
-# Changes that can change who approves whose trips.
-_CHAIN_FIELDS = frozenset({"manager", "is_active"})
 
 
 def editable_fields_for(person: User) -> tuple[str, ...]:
@@ -126,36 +97,16 @@ def restore_catalogue_entry(*, entry: CatalogueEntry) -> None:
         entry.save(update_fields=["archived_at", "updated_at"])
 
 
-@transaction.atomic
 def update_person(*, person: User, changes: dict[str, Any]) -> list[str]:
     """Apply an admin's edits to a person; returns the names of the fields that changed.
 
-    Only fields in ``editable_fields_for(person)`` may change (IdP-owned attributes of a
-    SCIM-managed person never do). When the manager or active flag changes, the
-    ``people_changed`` signal tells approvals to rebuild the affected chains (and
-    accounts to end a deactivated person's sessions)."""
+    Only fields in ``editable_fields_for(person)`` may change (attributes the identity
+    provider owns on a SCIM-managed person never do; they come from ``scim.mapping``).
+    ``changes`` holds only what the admin changed, and only that is written, to the
+    person's current row under its lock, so a provisioning write racing the edit keeps
+    its own change. The people domain decides whether approval chains are rebuilt."""
     allowed = set(editable_fields_for(person))
     refused = set(changes) - allowed
     if refused:
         raise ValueError(f"These fields can't be edited here: {', '.join(sorted(refused))}")
-
-    # Serialise with a concurrent SCIM PATCH of the same person.
-    User.objects.select_for_update().filter(pk=person.pk).values_list("pk", flat=True).first()
-    changed: list[str] = []
-    invoice_profiles = changes.pop("invoice_profiles", None)
-    for field, value in changes.items():
-        current = getattr(person, field)
-        if current != value:
-            setattr(person, field, value)
-            changed.append(field)
-    if changed:
-        person.save(update_fields=[*changed, "updated_at"])
-    if invoice_profiles is not None:
-        before = set(person.invoice_profiles.values_list("pk", flat=True))
-        after = {p.pk for p in invoice_profiles}
-        if before != after:
-            person.invoice_profiles.set(invoice_profiles)
-            changed.append("invoice_profiles")
-    if _CHAIN_FIELDS.intersection(changed):
-        people_changed.send(sender=User, company_id=person.company_id, user_ids=[person.pk])
-    return changed
+    return save_person_changes(user=person, changes=changes)
