@@ -168,6 +168,8 @@ class _Builder:
         if op == "pr":
             if field.kind in ("boolean", "datetime", "id"):
                 return Q(pk__isnull=False)
+            if field.kind == "reference":
+                return Q(**{f"{field.lookup}__isnull": False})
             if field.nullable:
                 return Q(**{f"{field.lookup}__isnull": False}) & ~Q(**{field.lookup: ""})
             return ~Q(**{field.lookup: ""})
