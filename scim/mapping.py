@@ -258,6 +258,15 @@ CORE_ATTRIBUTES: tuple[Attribute, ...] = (
 
 ENTERPRISE_ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute(
+        "employeeNumber",
+        "The organisation's identifier of the employee, unique within the company; stored exactly as sent.",
+        case_exact=True,
+        uniqueness="server",
+        model_field="employee_number",
+        filter_ops=frozenset({"eq", "pr"}),
+    ),
+    _text("department", "The department the user belongs to.", "department"),
+    Attribute(
         "costCenter",
         "Cost centre name; an unknown one is created.",
         resolver=COST_CENTRE,

@@ -21,8 +21,9 @@ def _with_manager(scim, user_name: str, manager: str) -> dict:
     [
         ("BOSS@acme.example", {"userName": "boss@acme.example"}),
         ("E-BOSS", {"userName": "boss@acme.example", "externalId": "E-BOSS"}),
+        ("4711", {"userName": "boss@acme.example", ENTERPRISE: {"employeeNumber": "4711"}}),
     ],
-    ids=["by-username-any-case", "by-external-id"],
+    ids=["by-username-any-case", "by-external-id", "by-employee-number"],
 )
 def test_a_pending_reference_resolves_when_the_manager_arrives(scim, catalogue, reference, manager_body):
     report = _with_manager(scim, "report@acme.example", reference)

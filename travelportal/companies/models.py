@@ -277,10 +277,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     work_email_primary = models.BooleanField(null=True, blank=True)
     work_phone_primary = models.BooleanField(null=True, blank=True)
 
+    employee_number = models.CharField("employee number", max_length=100, blank=True)
+    department = models.CharField(max_length=200, blank=True)
+
     cost_centre = models.ForeignKey(CostCentre, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     manager = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="direct_reports")
-    # A manager given by userName or externalId who is not provisioned yet; resolved
-    # when that person arrives.
+    # A manager given by userName, externalId or employee number who is not provisioned
+    # yet; resolved when that person arrives.
     pending_manager_ref = models.CharField(max_length=254, blank=True)
 
     gender = models.CharField(max_length=1, choices=Gender.choices, blank=True)
@@ -319,6 +322,12 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=Q(deleted_at__isnull=True) & ~Q(external_id=""),
                 name="user_external_id_unique_per_company",
                 violation_error_message="This externalId is already used in the company.",
+            ),
+            models.UniqueConstraint(
+                fields=["company", "employee_number"],
+                condition=Q(deleted_at__isnull=True) & ~Q(employee_number=""),
+                name="user_employee_number_unique_per_company",
+                violation_error_message="This employee number is already used in the company.",
             ),
             models.CheckConstraint(condition=Q(company__isnull=False) | Q(is_staff=True), name="user_has_company"),
             models.CheckConstraint(condition=~Q(manager=models.F("id")), name="user_not_own_manager"),

@@ -30,7 +30,7 @@ from travelportal.companies.signals import report_person_changes
 GENDERS: tuple[str, ...] = tuple(User.Gender.values)
 REFERENCES: frozenset[str] = frozenset({"cost_centre", "travel_policy", "invoice_profiles", "manager"})
 # Identity values other people's pending manager references may name.
-IDENTITY_FIELDS: tuple[str, ...] = ("username", "external_id")
+IDENTITY_FIELDS: tuple[str, ...] = ("username", "external_id", "employee_number")
 
 
 class PersonError(Exception):
@@ -55,7 +55,7 @@ class PersonData:
     length). The references are names or identifiers resolved here: ``cost_centre`` (a
     name, created when unknown), ``travel_policy`` (a name that must exist),
     ``invoice_profiles`` (names that must exist) and ``manager`` (a user id, userName or
-    externalId). ``""``/``None``/``[]`` clear. Only the keys present in ``fields`` and the
+    externalId or employee number). ``""``/``None``/``[]`` clear. Only the keys present in ``fields`` and the
     references listed in ``present`` change.
     """
 
@@ -326,7 +326,7 @@ def _clean_fields(fields: dict[str, object]) -> dict[str, object]:
 
 # Unique among a company's live people when set, as the database's constraints say; the
 # label is the attribute's name in the detail.
-COMPANY_UNIQUE_FIELDS: dict[str, str] = {"external_id": "externalId"}
+COMPANY_UNIQUE_FIELDS: dict[str, str] = {"external_id": "externalId", "employee_number": "employeeNumber"}
 
 
 def _check_unique(*, user: User, company: Company, identity: dict[str, str]) -> None:
