@@ -165,16 +165,3 @@ def descendants(roots: Iterable[UUID], people: Mapping[UUID, Person]) -> set[UUI
                 found.add(child)
                 stack.append(child)
     return found
-
-
-def approval_steps_for(person) -> list[list]:
-    """Who approves this person's trips, step by step: the approvers of each step of the
-    process that applies to them (manual, else automatic, else the company default), as
-    lists of active users; the person is never listed as their own approver. Empty when
-    their trips need no approval."""
-    from approvals.services import applicable_process, step_approvers
-
-    process = applicable_process(person)
-    if process is None:
-        return []
-    return [step_approvers(step=step, traveller=person) for step in process.steps.all()]

@@ -3,8 +3,8 @@ processes in step with provisioning.
 
 A process has ordered steps, each with one or more approvers; its requesters are the
 people whose trips it approves. Automatic processes belong to one manager (``owner``) and
-are maintained only by ``approvals.services``; manual and default processes are edited by
-company admins and never touched by automation.
+are maintained only by ``approvals.services.automatic_processes``; manual and default
+processes are edited by company admins and never touched by automation.
 """
 
 from __future__ import annotations

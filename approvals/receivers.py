@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from approvals.services import record_people_changes
+from approvals.services.outbox import record_people_changes
 
 
 def people_changed(sender, *, company_id: int, user_ids, **kwargs) -> None:

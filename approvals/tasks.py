@@ -1,4 +1,4 @@
-"""Celery tasks: thin interfaces that take ids and call ``approvals.services``.
+"""Celery tasks: thin interfaces that take ids and call ``approvals.services.chain_rebuilds``.
 
 Every task is idempotent: the services compute the target state from the data and write
 only the difference, so any order and any repetition give the same result.
@@ -12,7 +12,12 @@ from datetime import timedelta
 from celery import shared_task
 from django.db import DatabaseError
 
-from approvals import services
+from approvals.services.chain_rebuilds import (
+    coalesce_seconds,
+    companies_with_waiting_changes,
+    process_pending_chain_changes,
+    repair_approval_processes,
+)
 from travelportal.companies.models import Company
 
 logger = logging.getLogger(__name__)
@@ -29,7 +34,7 @@ logger = logging.getLogger(__name__)
 )
 def process_chain_changes(company_id: int) -> dict | None:
     """Apply the company's waiting people changes to its approval processes (coalesced)."""
-    result = services.process_pending_chain_changes(company_id=company_id)
+    result = process_pending_chain_changes(company_id=company_id)
     if result is None:
         return None
     return {
@@ -44,10 +49,10 @@ def process_chain_changes(company_id: int) -> dict | None:
 def sweep_chain_changes() -> int:
     """Pick up outbox rows no task took (the broker was down, a worker died)."""
     swept = 0
-    older_than = timedelta(seconds=max(30.0, 5 * services.coalesce_seconds()))
-    for company_id in services.companies_with_waiting_changes(older_than=older_than):
+    older_than = timedelta(seconds=max(30.0, 5 * coalesce_seconds()))
+    for company_id in companies_with_waiting_changes(older_than=older_than):
         try:
-            services.process_pending_chain_changes(company_id=company_id)
+            process_pending_chain_changes(company_id=company_id)
             swept += 1
         except DatabaseError:
             logger.exception(
@@ -62,7 +67,7 @@ def repair_all_chains() -> int:
     repaired = 0
     for company in Company.objects.order_by("pk"):
         try:
-            if services.repair_approval_processes(company=company).changed:
+            if repair_approval_processes(company=company).changed:
                 repaired += 1
         except DatabaseError:
             logger.exception("Repairing the approval chains of company %s failed; the next run retries.", company.pk)

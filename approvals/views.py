@@ -14,9 +14,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from approvals import services
 from approvals.forms import DecisionForm, ProcessFilterForm, ProcessForm, TripForm
 from approvals.models import ApprovalProcess, ApprovalStep, Trip
+from approvals.services.manual_processes import delete_process, save_process
+from approvals.services.trips import DecisionError, NotAnApprover, approve_trip, create_trip, decline_trip
 from travelportal.companies.models import User
 from travelportal.companysettings.access import company_admin_required
 
@@ -67,7 +68,7 @@ def trip_new(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         traveller = data.pop("traveller", None) or request.user
         try:
-            trip = services.create_trip(traveller=traveller, requested_by=request.user, **data)
+            trip = create_trip(traveller=traveller, requested_by=request.user, **data)
         except ValidationError as exc:
             _apply_service_errors(form, exc)
         else:
@@ -115,9 +116,9 @@ def _decide(request: HttpRequest, trip_id, decision: Callable[..., Trip], done: 
         return _trip_page(request, trip, form, status=400)
     try:
         decision(trip=trip, approver=request.user, comment=form.cleaned_data["comment"], step=form.cleaned_data["step"])
-    except services.NotAnApprover as exc:
+    except NotAnApprover as exc:
         raise PermissionDenied(str(exc)) from None
-    except services.DecisionError as exc:
+    except DecisionError as exc:
         messages.error(request, str(exc))
         return redirect("approvals:trip_detail", trip.pk)
     except ValidationError as exc:
@@ -132,13 +133,13 @@ def _decide(request: HttpRequest, trip_id, decision: Callable[..., Trip], done: 
 @require_POST
 @company_member_required
 def trip_approve(request: HttpRequest, trip_id) -> HttpResponse:
-    return _decide(request, trip_id, services.approve_trip, "Approved.")
+    return _decide(request, trip_id, approve_trip, "Approved.")
 
 
 @require_POST
 @company_member_required
 def trip_decline(request: HttpRequest, trip_id) -> HttpResponse:
-    return _decide(request, trip_id, services.decline_trip, "Declined. The traveller has been told.")
+    return _decide(request, trip_id, decline_trip, "Declined. The traveller has been told.")
 
 
 @require_GET
@@ -213,7 +214,7 @@ def process_edit(request: HttpRequest, company, pk: int | None = None) -> HttpRe
     form = ProcessForm(request.POST or None, company=company, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            process = services.save_process(
+            process = save_process(
                 company=company,
                 process=process,
                 name=form.cleaned_data["name"],
@@ -236,6 +237,6 @@ def process_delete(request: HttpRequest, company, pk: int) -> HttpResponse:
     process = get_object_or_404(ApprovalProcess.objects.for_company(company), pk=pk)
     if process.is_automatic:
         raise PermissionDenied("Automatic processes are read-only.")
-    services.delete_process(process=process)
+    delete_process(process=process)
     messages.success(request, f"Deleted “{process.name}”.")
     return redirect("approvals:process_list")

@@ -43,7 +43,8 @@ def main() -> None:
     from django.db import transaction
 
     from approvals.models import ApprovalProcess, PendingChainChange
-    from approvals.services import process_pending_chain_changes, rebuild_approval_processes
+    from approvals.services.automatic_processes import rebuild_approval_processes
+    from approvals.services.chain_rebuilds import process_pending_chain_changes
     from travelportal.companies.models import Company, User
 
     try:

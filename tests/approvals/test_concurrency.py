@@ -11,7 +11,8 @@ import pytest
 from django.db import connection, connections
 
 from approvals.models import Trip, TripEvent
-from approvals.services import DecisionError, approve_trip, create_trip, decline_trip, save_process
+from approvals.services.manual_processes import save_process
+from approvals.services.trips import DecisionError, approve_trip, create_trip, decline_trip
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -88,7 +89,7 @@ def test_two_approvals_of_step_one_advance_the_trip_once(company, traveller, mak
 def test_a_decision_during_a_reassignment_never_leaves_the_trip_with_the_wrong_steps_approvers(
     company, traveller, make_person, monkeypatch
 ):
-    from approvals import services
+    from approvals.services import routing
 
     first, replacement, final = make_person("first"), make_person("replacement"), make_person("final")
     process = save_process(
@@ -99,7 +100,7 @@ def test_a_decision_during_a_reassignment_never_leaves_the_trip_with_the_wrong_s
         end_date=date(2027, 1, 2), purpose="x", estimated_cost=Decimal("1"), currency="EUR",
     )  # fmt: skip
     trips_read, decided = threading.Event(), threading.Event()
-    real = services._current_approvers
+    real = routing.current_step_approvers
 
     def slow(*args, **kwargs):
         # The reassignment has read the pending trips; let the approver act before it writes.
@@ -107,7 +108,7 @@ def test_a_decision_during_a_reassignment_never_leaves_the_trip_with_the_wrong_s
         decided.wait(timeout=3)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_current_approvers", slow)
+    monkeypatch.setattr(routing, "current_step_approvers", slow)
 
     def reassign():
         try:

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from approvals.models import ApprovalStep
-from approvals.services import process_pending_chain_changes, rebuild_approval_processes
+from approvals.services.automatic_processes import rebuild_approval_processes
+from approvals.services.chain_rebuilds import process_pending_chain_changes
 from tests.approvals.conftest import process_snapshot
 from travelportal.companies.models import Company, User
 from travelportal.companies.signals import people_changed

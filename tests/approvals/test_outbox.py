@@ -8,8 +8,9 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from approvals import services, tasks
+from approvals import tasks
 from approvals.models import ApprovalProcess, PendingChainChange, ScheduledRebuild
+from approvals.services import approval_settings, automatic_processes, chain_rebuilds, outbox
 from tests.approvals.conftest import process_snapshot
 from travelportal.companies.models import User
 from travelportal.companies.signals import people_changed
@@ -27,13 +28,13 @@ def enqueued(monkeypatch):
 def rebuilds(monkeypatch):
     """Count rebuilds, with the people each was asked about."""
     calls = []
-    real = services.rebuild_approval_processes
+    real = chain_rebuilds.rebuild_approval_processes
 
     def counting(*, company, user_ids=None):
         calls.append(None if user_ids is None else set(user_ids))
         return real(company=company, user_ids=user_ids)
 
-    monkeypatch.setattr(services, "rebuild_approval_processes", counting)
+    monkeypatch.setattr(chain_rebuilds, "rebuild_approval_processes", counting)
     return calls
 
 
@@ -77,8 +78,8 @@ def test_five_hundred_reports_of_one_manager_run_one_rebuild(
 def test_a_change_committed_while_the_task_runs_is_not_lost(automated, make_person, enqueued):
     boss = make_person("boss")
     first = make_person("first", manager=boss)
-    services.record_people_changes(company_id=automated.pk, user_ids=[first.pk])
-    real_rebuild = services.rebuild_approval_processes
+    outbox.record_people_changes(company_id=automated.pk, user_ids=[first.pk])
+    real_rebuild = chain_rebuilds.rebuild_approval_processes
     late = {}
 
     def rebuild_and_meanwhile(*, company, user_ids=None):
@@ -89,11 +90,11 @@ def test_a_change_committed_while_the_task_runs_is_not_lost(automated, make_pers
         return result
 
     services_rebuild = pytest.MonkeyPatch()
-    services_rebuild.setattr(services, "rebuild_approval_processes", rebuild_and_meanwhile)
-    services.process_pending_chain_changes(company_id=automated.pk)
+    services_rebuild.setattr(chain_rebuilds, "rebuild_approval_processes", rebuild_and_meanwhile)
+    chain_rebuilds.process_pending_chain_changes(company_id=automated.pk)
     services_rebuild.undo()
     assert list(PendingChainChange.objects.values_list("user_id", flat=True)) == [late["person"].pk]
-    services.process_pending_chain_changes(company_id=automated.pk)
+    chain_rebuilds.process_pending_chain_changes(company_id=automated.pk)
     assert process_snapshot(automated)[boss.pk][1] == {first.pk, late["person"].pk}
 
 
@@ -134,9 +135,9 @@ def test_the_first_change_after_the_broker_is_back_is_enqueued_at_once(
 
 def test_a_stale_schedule_is_enqueued_again(automated, enqueued):
     ScheduledRebuild.objects.create(company=automated, scheduled_at=timezone.now())
-    assert services.schedule_chain_rebuild(company_id=automated.pk) is False
+    assert outbox.schedule_chain_rebuild(company_id=automated.pk) is False
     ScheduledRebuild.objects.update(scheduled_at=timezone.now() - timedelta(minutes=2))
-    assert services.schedule_chain_rebuild(company_id=automated.pk) is True
+    assert outbox.schedule_chain_rebuild(company_id=automated.pk) is True
     assert enqueued == [[automated.pk]]
 
 
@@ -149,11 +150,11 @@ def test_in_process_tasks_build_the_chain_right_after_the_commit(automated, djan
 def test_settings_changes_request_a_full_rebuild(automated, make_person, enqueued, rebuilds):
     boss = make_person("boss")
     make_person("r", manager=boss)
-    services.update_approval_settings(
+    approval_settings.update_approval_settings(
         company=automated, approvals_through_idp=True, auto_approval_processes=True, chain_depth=2,
         auto_process_trips="all",
     )  # fmt: skip
-    services.process_pending_chain_changes(company_id=automated.pk)
+    chain_rebuilds.process_pending_chain_changes(company_id=automated.pk)
     assert rebuilds == [None]
     assert set(process_snapshot(automated)) == {boss.pk}
 
@@ -161,7 +162,7 @@ def test_settings_changes_request_a_full_rebuild(automated, make_person, enqueue
 def test_the_periodic_repair_fixes_drift(automated, make_person):
     boss = make_person("boss")
     make_person("r", manager=boss)
-    services.rebuild_approval_processes(company=automated)
+    automatic_processes.rebuild_approval_processes(company=automated)
     ApprovalProcess.objects.filter(owner=boss).update(name="tampered")
     ApprovalProcess.objects.get(owner=boss).steps.all().delete()
     assert tasks.repair_all_chains.apply().get() == 1

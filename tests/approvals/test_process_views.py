@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from approvals.models import ApprovalProcess
-from approvals.services import rebuild_approval_processes, save_process
+from approvals.services.automatic_processes import rebuild_approval_processes
+from approvals.services.manual_processes import save_process
 
 
 @pytest.fixture

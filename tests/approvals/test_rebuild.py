@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from approvals.models import ApprovalProcess, ApprovalStep
-from approvals.services import rebuild_approval_processes
+from approvals.services.automatic_processes import rebuild_approval_processes
 from tests.approvals.conftest import process_snapshot
 from travelportal.companies.models import User
 from travelportal.provisioning.models import ProvisioningLogEntry

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from approvals.models import ApprovalProcess, TripEvent
-from approvals.services import create_trip
+from approvals.services.trips import create_trip
 from travelportal.companies.models import User
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"

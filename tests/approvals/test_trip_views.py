@@ -10,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from approvals.models import Trip
-from approvals.services import create_trip, save_process
+from approvals.services.manual_processes import save_process
+from approvals.services.trips import create_trip
 
 FORM = {
     "destination": "Lisbon",

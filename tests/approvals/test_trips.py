@@ -10,17 +10,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from approvals.models import ApprovalProcess, Trip, TripEvent
-from approvals.services import (
-    DecisionError,
-    NotAnApprover,
-    applicable_process,
-    approve_trip,
-    create_trip,
-    decline_trip,
-    rebuild_approval_processes,
-    save_process,
-    update_approval_settings,
-)
+from approvals.services.approval_settings import update_approval_settings
+from approvals.services.automatic_processes import rebuild_approval_processes
+from approvals.services.manual_processes import save_process
+from approvals.services.routing import applicable_process
+from approvals.services.trips import DecisionError, NotAnApprover, approve_trip, create_trip, decline_trip
 from travelportal.companies.models import TravelPolicy
 
 
@@ -272,7 +266,7 @@ def test_settings_are_validated(company):
 
 
 def test_approval_steps_for_names_each_steps_approvers(chain, company, acme_admin, make_person):
-    from approvals.chains import approval_steps_for
+    from approvals.services.routing import approval_steps_for
 
     dev, lead, vp, ceo = chain(3)
     assert approval_steps_for(dev) == [[lead], [vp], [ceo]]
@@ -288,7 +282,7 @@ def test_syncing_pending_trips_reads_a_constant_number_of_queries(chain, company
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from approvals.services import sync_pending_trips
+    from approvals.services.routing import sync_pending_trips
 
     _dev, lead, *_ = chain(2)
 

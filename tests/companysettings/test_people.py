@@ -258,14 +258,14 @@ def test_deactivating_a_person_signs_them_out(acme_admin_client, traveller, djan
 def test_a_persons_page_shows_who_approves_their_trips_step_by_step(
     acme_admin_client, company, traveller, django_capture_on_commit_callbacks
 ):
-    from approvals import services
+    from approvals.services.approval_settings import update_approval_settings
 
     manager = _person(company, "mia@acme.example", given_name="Mia", family_name="Manager")
     big_boss = _person(company, "bo@acme.example", given_name="Bo", family_name="Boss")
     User.objects.filter(pk=manager.pk).update(manager=big_boss)
     User.objects.filter(pk=traveller.pk).update(manager=manager)
     with django_capture_on_commit_callbacks(execute=True):
-        services.update_approval_settings(
+        update_approval_settings(
             company=company,
             approvals_through_idp=True,
             auto_approval_processes=True,

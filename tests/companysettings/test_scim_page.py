@@ -224,7 +224,7 @@ def test_disconnecting_without_a_connection_says_so(acme_admin_client):
 
 @pytest.fixture
 def approvals_service(monkeypatch):
-    """Stands in for approvals.services.update_approval_settings, recording its calls."""
+    """Stands in for approvals.services.approval_settings.update_approval_settings, recording its calls."""
     calls = []
 
     def update_approval_settings(**kwargs):

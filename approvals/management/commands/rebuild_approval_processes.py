@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from approvals.services import repair_approval_processes
+from approvals.services.chain_rebuilds import repair_approval_processes
 from travelportal.companies.models import Company
 
 

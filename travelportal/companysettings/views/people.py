@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from approvals.chains import approval_steps_for
+from approvals.services.routing import approval_steps_for
 from travelportal.companies.models import Company, User
 from travelportal.companysettings.access import company_admin_required
 from travelportal.companysettings.forms import PeopleSearchForm, PersonForm

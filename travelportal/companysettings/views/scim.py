@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from approvals.services import update_approval_settings
+from approvals.services.approval_settings import update_approval_settings
 from travelportal.companies.models import Company
 from travelportal.companysettings.access import company_admin_required
 from travelportal.companysettings.activity import scim_health

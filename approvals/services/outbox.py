@@ -1,0 +1,75 @@
+"""The outbox of people changes that may alter approval chains, and the scheduling of
+one coalesced rebuild per company after the commit (run by ``chain_rebuilds``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from functools import partial
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from approvals.models import PendingChainChange, ScheduledRebuild
+from approvals.services.chain_rebuilds import coalesce_seconds
+from approvals.tasks import process_chain_changes
+from travelportal.companies.models import Company
+
+logger = logging.getLogger(__name__)
+
+# A queued rebuild older than this is presumed lost (broker down, worker killed) and is
+# enqueued again by the next change or by the periodic sweep.
+STALE_SCHEDULE = timedelta(seconds=60)
+
+
+def record_people_changes(*, company_id: int, user_ids: Sequence[UUID]) -> None:
+    """Note, inside the provisioning transaction, whose change may alter approval chains,
+    and schedule one coalesced rebuild for after the commit.
+
+    The outbox rows commit or roll back with the change itself, so a change the client
+    was told about is never lost, whatever happens to the broker afterwards."""
+    unique_ids = list(dict.fromkeys(user_ids))
+    if not unique_ids:
+        return
+    PendingChainChange.objects.bulk_create(
+        [PendingChainChange(company_id=company_id, user_id=user_id) for user_id in unique_ids]
+    )
+    transaction.on_commit(partial(schedule_chain_rebuild, company_id=company_id))
+
+
+def request_full_rebuild(*, company: Company) -> None:
+    """Ask for every automatic process of the company to be recomputed after the commit."""
+    PendingChainChange.objects.create(company=company, user_id=None)
+    transaction.on_commit(partial(schedule_chain_rebuild, company_id=company.pk))
+
+
+def schedule_chain_rebuild(*, company_id: int) -> bool:
+    """Enqueue the company's rebuild task unless one is already queued; True if enqueued.
+
+    Runs after commit. If the broker is unreachable the outbox rows simply wait for the
+    next change or the periodic sweep; the caller (a SCIM request) is never failed."""
+    now = timezone.now()
+    # The common case during a sync: a task is already queued and will take this change
+    # too. Checking first spares each SCIM write a failing INSERT and its rollback.
+    if ScheduledRebuild.objects.filter(company_id=company_id, scheduled_at__gte=now - STALE_SCHEDULE).exists():
+        return False
+    try:
+        with transaction.atomic():
+            ScheduledRebuild.objects.create(company_id=company_id, scheduled_at=now)
+    except IntegrityError:
+        claimed = ScheduledRebuild.objects.filter(company_id=company_id, scheduled_at__lt=now - STALE_SCHEDULE).update(
+            scheduled_at=now
+        )
+        if not claimed:
+            return False
+    try:
+        process_chain_changes.apply_async(args=[company_id], countdown=coalesce_seconds(), retry=False)
+    except Exception:
+        # Drop our marker so the next change tries the broker again at once instead of
+        # presuming a task is queued for STALE_SCHEDULE; the outbox rows wait either way.
+        ScheduledRebuild.objects.filter(company_id=company_id, scheduled_at=now).delete()
+        logger.warning("Could not enqueue the approval chain rebuild of company %s; the sweep will.", company_id)
+        return False
+    return True
