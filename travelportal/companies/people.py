@@ -185,20 +185,12 @@ def save_person_changes(*, user: User, changes: dict[str, object]) -> list[str]:
         if set(related.values_list("pk", flat=True)) != {row.pk for row in rows}:
             related.set(rows)
             changed.append(name)
-    _copy_saved(fresh, onto=user)
     report_person_changes(company_id=fresh.company_id, changes={fresh.pk: changed})
     return changed
 
 
 def _pk(value):
     return value.pk if isinstance(value, models.Model) else value
-
-
-def _copy_saved(fresh: User, *, onto: User) -> None:
-    # The caller's instance shows what is now stored (its page is rendered from it).
-    if onto is not fresh:
-        onto.__dict__.update({k: v for k, v in fresh.__dict__.items() if k != "_state"})
-        onto._state.fields_cache = dict(fresh._state.fields_cache)
 
 
 @transaction.atomic
