@@ -138,6 +138,21 @@ def other_scim_token(other_company):
     return raw
 
 
+@pytest.fixture
+def people_changed_signals():
+    """Every ``people_changed`` sent during the test, as (company id, sorted user ids)."""
+    from travelportal.companies.signals import people_changed
+
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append((kwargs["company_id"], sorted(str(i) for i in kwargs["user_ids"])))
+
+    people_changed.connect(receiver, dispatch_uid="tests.people_changed_signals")
+    yield received
+    people_changed.disconnect(dispatch_uid="tests.people_changed_signals")
+
+
 @pytest.fixture(autouse=True)
 def celery_in_process():
     """Run Celery tasks in-process even when REDIS_URL is set (as in CI): tests, live servers
