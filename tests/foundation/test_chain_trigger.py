@@ -5,12 +5,12 @@ chains are rebuilt."""
 from __future__ import annotations
 
 import pytest
-from travelportal.companies.signals import CHAIN_FIELDS, report_person_changes
 
 from tests.companysettings.test_people import _form_data
 from tests.foundation.test_admin import admin_url, change_form_data
 from tests.scim.conftest import ENTERPRISE, ScimClient
 from travelportal.companies.models import User
+from travelportal.companies.signals import CHAIN_FIELDS, report_person_changes
 
 pytestmark = pytest.mark.django_db
 
