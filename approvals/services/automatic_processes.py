@@ -218,10 +218,14 @@ def rebuild_approval_processes(*, company: Company, user_ids: Iterable[UUID] | N
 
     With ``user_ids`` only the processes those people can affect are recomputed: their own,
     their manager's, those they are a requester or approver of, and those of everyone below
-    them (whose chains pass through them); a change to an admin affects every admin-approved
-    step, so it recomputes all. Without ``user_ids`` every process is recomputed (drift
-    repair). Either way the result is the same, and running it again changes nothing.
-    Pending trips then follow their new approvers (``sync_pending_trips``).
+    them (whose chains pass through them). Admins approve the steps nobody else can
+    (``fallback_to_admins``, stored with every active admin as approver), so someone who is
+    an admin now may belong in all of them and recomputes all; someone who was one until
+    this change (demoted, deactivated, deleted) is an approver of each of those steps, and
+    is found there. Without ``user_ids`` every process is recomputed (drift repair). Either
+    way the result is the same, and running it again changes nothing. Pending trips then
+    follow their new approvers (``sync_pending_trips``, which gives the admins' steps to
+    whoever the admins are now).
     """
     with transaction.atomic():
         people = load_people(company)
