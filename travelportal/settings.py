@@ -106,9 +106,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # free their userName), which the field-level unique=True check cannot express.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 
-LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "/accounts/login/"
+# URL names, resolved by Django when it redirects (resolve_url).
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

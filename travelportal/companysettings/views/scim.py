@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -25,14 +26,13 @@ from travelportal.tokens.services import (
     revoke_secret_token,
 )
 
-SCIM_PATH = "/scim/v2"
-
 
 def scim_base_url(request: HttpRequest) -> str:
     """The Tenant URL an admin pastes into Entra: the configured public base, else this host."""
+    path = reverse("scim:root").rstrip("/")
     if settings.PUBLIC_BASE_URL:
-        return settings.PUBLIC_BASE_URL.rstrip("/") + SCIM_PATH
-    return request.build_absolute_uri(SCIM_PATH)
+        return settings.PUBLIC_BASE_URL.rstrip("/") + path
+    return request.build_absolute_uri(path)
 
 
 def _render_scim_page(
