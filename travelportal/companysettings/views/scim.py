@@ -17,6 +17,7 @@ from travelportal.companysettings.access import company_admin_required
 from travelportal.companysettings.activity import scim_health
 from travelportal.companysettings.forms import ApprovalSettingsForm, SecretTokenForm
 from travelportal.companysettings.services import set_scim_enabled
+from travelportal.forms import add_service_errors
 from travelportal.tokens.models import SecretToken
 from travelportal.tokens.services import (
     disconnect_entra,
@@ -56,14 +57,6 @@ def _render_scim_page(
         "new_token": new_token,
     }
     return render(request, "companysettings/scim.html", context, status=status)
-
-
-def _add_errors(form: ApprovalSettingsForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(None, error.messages)
 
 
 @company_admin_required
@@ -147,7 +140,7 @@ def approvals_save(request: HttpRequest, company: Company) -> HttpResponse:
     except ValidationError as error:
         # The approvals service owns the rules; its refusals are shown next to the fields.
         company.refresh_from_db()
-        _add_errors(form, error)
+        add_service_errors(form, error)
         return _render_scim_page(request, company, approvals_form=form, status=400)
     messages.success(request, "Your changes have been saved.")
     return redirect("companysettings:scim")
