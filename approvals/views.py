@@ -1,4 +1,6 @@
-"""Trips (traveller, approver) and Company Settings > Approval processes (company admins)."""
+"""Trips: a person's trips, requesting one, a trip's page, deciding it, and the approval queue.
+
+Company Settings > Approval processes is in ``travelportal/companysettings/views/approvals.py``."""
 
 from __future__ import annotations
 
@@ -9,17 +11,14 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from approvals.forms import DecisionForm, ProcessFilterForm, ProcessForm, TripForm
-from approvals.models import ApprovalProcess, ApprovalStep, Trip
-from approvals.services.manual_processes import delete_process, save_process
+from approvals.forms import DecisionForm, TripForm
+from approvals.models import Trip
 from approvals.services.trips import DecisionError, NotAnApprover, approve_trip, create_trip, decline_trip
-from travelportal.companies.models import User
-from travelportal.companysettings.access import company_admin_required
+from travelportal.forms import add_service_errors
 
 PAGE_SIZE = 25
 
@@ -36,14 +35,6 @@ def company_member_required(view: Callable[..., HttpResponse]) -> Callable[..., 
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _apply_service_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 # --- Trips --------------------------------------------------------------------------------------
@@ -70,7 +61,7 @@ def trip_new(request: HttpRequest) -> HttpResponse:
         try:
             trip = create_trip(traveller=traveller, requested_by=request.user, **data)
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if trip.is_pending:
                 messages.success(request, "Trip requested. It now waits for approval.")
@@ -122,7 +113,7 @@ def _decide(request: HttpRequest, trip_id, decision: Callable[..., Trip], done: 
         messages.error(request, str(exc))
         return redirect("approvals:trip_detail", trip.pk)
     except ValidationError as exc:
-        _apply_service_errors(form, exc)
+        add_service_errors(form, exc)
         return _trip_page(request, trip, form, status=400)
     messages.success(request, done)
     if request.POST.get("next") == "queue":
@@ -157,86 +148,3 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
             .order_by("start_date", "pk")[:PAGE_SIZE]
         )
     return render(request, "approvals/queue.html", {"page": page, "others": others})
-
-
-# --- Company Settings > Approval processes -------------------------------------------------------
-
-
-def _settings_context(**extra) -> dict:
-    return {"section": "approval-processes", **extra}
-
-
-@require_GET
-@company_admin_required
-def process_list(request: HttpRequest, company) -> HttpResponse:
-    filters = ProcessFilterForm(request.GET or None)
-    processes = ApprovalProcess.objects.for_company(company)
-    if filters.is_valid():
-        if filters.cleaned_data["kind"]:
-            processes = processes.filter(kind=filters.cleaned_data["kind"])
-        if q := filters.cleaned_data["q"].strip():
-            people = User.objects.for_company(company).filter(
-                Q(username__icontains=q) | Q(given_name__icontains=q) | Q(family_name__icontains=q)
-                | Q(display_name__icontains=q)
-            )  # fmt: skip
-            processes = processes.involving(people)
-    processes = (
-        processes.annotate(requester_count=Count("requesters", distinct=True))
-        .prefetch_related(Prefetch("steps", queryset=ApprovalStep.objects.prefetch_related("approvers")))
-        .order_by("kind", "name", "pk")
-    )
-    page = Paginator(processes, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "approvals/process_list.html", _settings_context(page=page, filters=filters))
-
-
-@require_GET
-@company_admin_required
-def process_detail(request: HttpRequest, company, pk: int) -> HttpResponse:
-    process = get_object_or_404(
-        ApprovalProcess.objects.for_company(company).select_related("owner").prefetch_related("steps__approvers"),
-        pk=pk,
-    )
-    requesters = Paginator(process.requesters.order_by("family_name", "given_name", "username"), 50).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "approvals/process_detail.html", _settings_context(process=process, page=requesters))
-
-
-@require_http_methods(["GET", "POST"])
-@company_admin_required
-def process_edit(request: HttpRequest, company, pk: int | None = None) -> HttpResponse:
-    process = None
-    if pk is not None:
-        process = get_object_or_404(ApprovalProcess.objects.for_company(company), pk=pk)
-        if process.is_automatic:
-            raise PermissionDenied("Automatic processes are read-only.")
-    initial = ProcessForm.initial_for(process) if process else None
-    form = ProcessForm(request.POST or None, company=company, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            process = save_process(
-                company=company,
-                process=process,
-                name=form.cleaned_data["name"],
-                kind=form.cleaned_data["kind"],
-                requesters=form.cleaned_data["requesters"],
-                steps=form.steps,
-            )
-        except ValidationError as exc:
-            _apply_service_errors(form, exc)
-        else:
-            messages.success(request, f"Saved “{process.name}”.")
-            return redirect("approvals:process_detail", process.pk)
-    status = 400 if form.errors else 200
-    return render(request, "approvals/process_form.html", _settings_context(form=form, process=process), status=status)
-
-
-@require_POST
-@company_admin_required
-def process_delete(request: HttpRequest, company, pk: int) -> HttpResponse:
-    process = get_object_or_404(ApprovalProcess.objects.for_company(company), pk=pk)
-    if process.is_automatic:
-        raise PermissionDenied("Automatic processes are read-only.")
-    delete_process(process=process)
-    messages.success(request, f"Deleted “{process.name}”.")
-    return redirect("approvals:process_list")

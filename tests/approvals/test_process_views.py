@@ -159,3 +159,21 @@ def test_the_list_runs_a_constant_number_of_queries(acme_admin_client, automated
     sql = "\n".join(q["sql"] for q in many.captured_queries)
     assert len(many) == len(few), f"{len(few)} then {len(many)} queries:\n{sql}"
     assert len(many) <= 10, sql
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "path", "view"),
+    [
+        ("approvals:process_list", [], "/company/approval-processes/", "process_list"),
+        ("approvals:process_new", [], "/company/approval-processes/new/", "process_edit"),
+        ("approvals:process_detail", [7], "/company/approval-processes/7/", "process_detail"),
+        ("approvals:process_edit", [7], "/company/approval-processes/7/edit/", "process_edit"),
+        ("approvals:process_delete", [7], "/company/approval-processes/7/delete/", "process_delete"),
+    ],
+)
+def test_the_pages_keep_their_urls_and_live_beside_the_other_company_settings_views(name, args, path, view):
+    from django.urls import resolve, reverse
+
+    assert reverse(name, args=args) == path
+    match = resolve(path)
+    assert (match.func.__module__, match.func.__name__) == ("travelportal.companysettings.views.approvals", view)
