@@ -91,9 +91,27 @@ class ScimUser(SCIMUser):
             "schemas": [CORE_USER, *(urn for urn in (ENTERPRISE_USER, TRAVELPERK_USER) if urn in doc)],
             "id": self.id,
             **doc,
-            "meta": self.meta,
         }
+        groups = self.groups
+        if groups:
+            resource["groups"] = groups
+        resource["meta"] = self.meta
         return resource
+
+    @property
+    def groups(self) -> list[dict[str, str]]:
+        """RFC 7643 §4.1.2: the person's groups, read-only (changed through /Groups)."""
+        if self.obj._state.adding:
+            return []
+        base = base_location(self.request)
+        return [
+            {
+                "value": str(g.pk),
+                "$ref": urljoin(base, reverse("scim:groups", kwargs={"uuid": g.pk}).lstrip("/")),
+                "display": g.display_name,
+            }
+            for g in self.obj.scim_groups.all()
+        ]
 
     def document(self) -> dict[str, Any]:
         """The person's writable attributes as a canonical document (the state a PATCH

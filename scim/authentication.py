@@ -43,6 +43,8 @@ class ScimContext:
     company: Company
     scopes: frozenset[str]
     operation: str = ""
+    # "User" or "Group": what the request is about, for the provisioning log.
+    resource_type: str = "User"
     user_id: Any = None
     user_name: str = ""
     body: Any = None
@@ -96,6 +98,7 @@ class ScimAuthMiddleware:
             record_scim_request(
                 company=context.company,
                 operation=context.operation or _operation_for(request.method),
+                resource_type=context.resource_type,
                 method=request.method,
                 path=request.get_full_path()[:500],
                 status=response.status_code,

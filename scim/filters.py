@@ -23,16 +23,13 @@ from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser, SCIMParserError
 
 from scim.errors import InvalidFilter
-from scim.mapping import FILTERS, USER_URNS, FilterField
+from scim.mapping import CORE_GROUP, FILTERS, GROUP_FILTERS, USER_URNS, FilterField
 
 MATCH_NOTHING = Q(pk__in=[])
 
 
 # (attribute, sub-attribute, schema URN) lower-cased -> what to compare, from the map.
 FIELDS: dict[tuple[str, str | None, str], FilterField] = FILTERS
-# Unqualified enterprise/extension names are accepted too (RFC 7644 §3.10 lets clients
-# leave the URN out when the name is unambiguous).
-UNQUALIFIED = {(a, s): urn for (a, s, urn) in FIELDS}
 
 STRING_LOOKUPS = {"eq": "iexact", "co": "icontains", "sw": "istartswith", "ew": "iendswith"}
 ORDER_LOOKUPS = {"gt": "gt", "ge": "gte", "lt": "lt", "le": "lte"}
@@ -48,6 +45,9 @@ class UserFilter(UserFilterQuery):
     def search(cls, filter_query, request=None):  # pragma: no cover - the view calls to_q
         raise NotImplementedError("use UserFilter.to_q and scope the queryset to the company")
 
+    fields = FIELDS
+    urns = USER_URNS
+
     @classmethod
     def to_q(cls, filter_query: str) -> Q:
         """Parse ``filter_query``; raise ``InvalidFilter`` with a readable detail."""
@@ -57,7 +57,15 @@ class UserFilter(UserFilterQuery):
             raise InvalidFilter(f"The filter could not be parsed: {_parse_error_detail(exc)}") from exc
         if tree is None:
             raise InvalidFilter("The filter could not be parsed.")
-        return _Builder().build(tree)
+        return _Builder(cls.fields, cls.urns).build(tree)
+
+
+class GroupFilter(UserFilter):
+    """Filters of the Group resource: ``displayName`` (case-insensitive), ``externalId``,
+    ``id`` and ``meta`` dates, from the attribute map."""
+
+    fields = GROUP_FILTERS
+    urns = (CORE_GROUP,)
 
 
 # scim2-filter-parser reports errors as "Parsing error at: Token(type=..., value='x', ...,
@@ -82,6 +90,13 @@ def _work_value_stored(namespace: str) -> Q:
 
 
 class _Builder:
+    def __init__(self, fields: dict[tuple[str, str | None, str], FilterField], urns: tuple[str, ...]) -> None:
+        self.fields = fields
+        self.urns = urns
+        # Unqualified names are accepted (RFC 7644 §3.10 lets clients leave the URN out
+        # when the name is unambiguous).
+        self.unqualified = {(a, s): urn for (a, s, urn) in fields}
+
     def build(self, node, namespace: str | None = None) -> Q:
         if isinstance(node, scim_ast.Filter):
             space = namespace
@@ -152,8 +167,11 @@ class _Builder:
         name = str(path.attr_name).lower()
         sub = path.sub_attr.value.lower() if path.sub_attr else None
         uri = path.uri.lower() if path.uri else None
-        uri = UNQUALIFIED.get((name, sub)) if uri is None else next((u for u in USER_URNS if u.lower() == uri), uri)
-        field = FIELDS.get((name, sub, uri)) if uri else None
+        if uri is None:
+            uri = self.unqualified.get((name, sub))
+        else:
+            uri = next((u for u in self.urns if u.lower() == uri), uri)
+        field = self.fields.get((name, sub, uri)) if uri else None
         if field is None:
             shown = ".".join(p for p in (str(path.attr_name), path.sub_attr.value if path.sub_attr else None) if p)
             raise InvalidFilter(f"Filtering on {shown!r} is not supported.")

@@ -36,6 +36,7 @@ from travelportal.companies import people
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 TRAVELPERK_USER = "urn:ietf:params:scim:schemas:extension:travelperk:2.0:User"
+CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 EXTENSION_URNS = (ENTERPRISE_USER, TRAVELPERK_USER)
 USER_URNS = (CORE_USER, *EXTENSION_URNS)
 
@@ -227,6 +228,26 @@ CORE_ATTRIBUTES: tuple[Attribute, ...] = (
     _work_values("Work email address", "work_email", "work_email_primary"),
     _work_values("Work phone number", "work_phone", "work_phone_primary"),
     Attribute(
+        "groups",
+        "The groups the user belongs to; changed through the Group resource.",
+        type="complex",
+        multi_valued=True,
+        mutability="readOnly",
+        idp_owned=False,
+        sub_attributes=(
+            Attribute("value", "The group's id.", mutability="readOnly", idp_owned=False, case_exact=True),
+            Attribute(
+                "$ref",
+                "URI of the group.",
+                type="reference",
+                reference_types=("Group",),
+                mutability="readOnly",
+                idp_owned=False,
+            ),
+            Attribute("display", "The group's displayName.", mutability="readOnly", idp_owned=False),
+        ),
+    ),
+    Attribute(
         "meta",
         "Resource metadata.",
         type="complex",
@@ -338,6 +359,79 @@ TRAVELPERK_ATTRIBUTES: tuple[Attribute, ...] = (
     ),
 )
 
+# The core Group (RFC 7643 §4.2). Its members are written through the groups domain,
+# operation by operation (a group may have 10,000 members), not as a document.
+GROUP_ATTRIBUTES: tuple[Attribute, ...] = (
+    Attribute(
+        "id",
+        "Assigned by the portal.",
+        mutability="readOnly",
+        returned="always",
+        uniqueness="server",
+        case_exact=True,
+        model_field="id",
+        filter_ops=EQUALITY_OPS,
+        common=True,
+        idp_owned=False,
+    ),
+    _text("externalId", "The identity provider's identifier of the group.", "external_id", common=True),
+    Attribute(
+        "displayName",
+        "The group's name, unique within the company, compared case-insensitively.",
+        required=True,
+        uniqueness="server",
+        model_field="display_name",
+        filter_ops=STRING_OPS,
+        removable=False,
+    ),
+    Attribute(
+        "members",
+        "The users in the group.",
+        type="complex",
+        multi_valued=True,
+        sub_attributes=(
+            Attribute("value", "The member's id.", case_exact=True, mutability="immutable"),
+            Attribute(
+                "$ref",
+                "URI of the member.",
+                type="reference",
+                reference_types=("User",),
+                mutability="immutable",
+            ),
+            Attribute("display", "The member's name.", mutability="readOnly", idp_owned=False),
+            Attribute("type", "Always User.", canonical_values=("User",), mutability="immutable"),
+        ),
+    ),
+    Attribute(
+        "meta",
+        "Resource metadata.",
+        type="complex",
+        mutability="readOnly",
+        common=True,
+        idp_owned=False,
+        sub_attributes=(
+            Attribute(
+                "created",
+                "When the group was created.",
+                type="dateTime",
+                mutability="readOnly",
+                model_field="created_at",
+                filter_ops=ORDER_OPS,
+                idp_owned=False,
+            ),
+            Attribute(
+                "lastModified",
+                "When the group last changed.",
+                type="dateTime",
+                mutability="readOnly",
+                model_field="updated_at",
+                filter_ops=ORDER_OPS,
+                idp_owned=False,
+            ),
+        ),
+    ),
+)
+
 ATTRIBUTES: dict[str, tuple[Attribute, ...]] = {
     CORE_USER: CORE_ATTRIBUTES,
     ENTERPRISE_USER: ENTERPRISE_ATTRIBUTES,
@@ -347,6 +441,7 @@ SCHEMA_NAMES = {
     CORE_USER: ("User", "User Account"),
     ENTERPRISE_USER: ("EnterpriseUser", "Enterprise User"),
     TRAVELPERK_USER: ("TravelPerkUser", "Travel profile of a user (TravelPerk-compatible)"),
+    CORE_GROUP: ("Group", "Group"),
 }
 
 
@@ -383,7 +478,6 @@ READ_ONLY: frozenset[tuple[str, str, str | None]] = frozenset(
         for s in a.sub_attributes
         if s.read_only
     }
-    | {(CORE_USER, "groups", None)}  # the portal offers no Groups yet
 )
 NOT_REMOVABLE: frozenset[tuple[str, str]] = frozenset(
     (urn, a.name) for urn, attrs in ATTRIBUTES.items() for a in attrs if not a.removable
@@ -451,7 +545,7 @@ def schema_documents(canonical: dict[tuple[str, ...], list[str]] | None = None) 
             "description": SCHEMA_NAMES[urn][1],
             "attributes": [_schema_attribute(a, canonical, (urn, a.name)) for a in attrs if not a.common],
         }
-        for urn, attrs in ATTRIBUTES.items()
+        for urn, attrs in (*ATTRIBUTES.items(), (CORE_GROUP, GROUP_ATTRIBUTES))
     ]
 
 
@@ -491,9 +585,9 @@ def _filter_field(a: Attribute) -> FilterField:
     )
 
 
-def _filters() -> dict[tuple[str, str | None, str], FilterField]:
+def _filters(schemas: dict[str, tuple[Attribute, ...]]) -> dict[tuple[str, str | None, str], FilterField]:
     table: dict[tuple[str, str | None, str], FilterField] = {}
-    for urn, attrs in ATTRIBUTES.items():
+    for urn, attrs in schemas.items():
         for a in attrs:
             if a.filter_ops:
                 table[(a.name.lower(), None, urn)] = _filter_field(a)
@@ -504,7 +598,8 @@ def _filters() -> dict[tuple[str, str | None, str], FilterField]:
 
 
 # (attribute, sub-attribute, schema URN) lower-cased, URN as spelled -> filter field.
-FILTERS: dict[tuple[str, str | None, str], FilterField] = _filters()
+FILTERS: dict[tuple[str, str | None, str], FilterField] = _filters(ATTRIBUTES)
+GROUP_FILTERS: dict[tuple[str, str | None, str], FilterField] = _filters({CORE_GROUP: GROUP_ATTRIBUTES})
 
 
 # --- Derived: a person as a canonical document ---------------------------------------

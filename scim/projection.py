@@ -41,7 +41,8 @@ def project(doc: dict[str, Any], *, attributes: str | None, excluded: str | None
         elif key in ALWAYS or _keep(None, key, wanted, unwanted):
             result[key] = value if key in ALWAYS else _keep_sub(None, key, value, wanted, unwanted)
     if "schemas" in result:
-        result["schemas"] = [u for u in result["schemas"] if u == CORE_USER or u in result]
+        # An extension URN is listed only while its object is (RFC 7643 §3).
+        result["schemas"] = [u for u in result["schemas"] if u not in (ENTERPRISE_USER, TRAVELPERK_USER) or u in result]
     return result
 
 

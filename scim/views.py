@@ -12,6 +12,7 @@ import uuid
 from urllib.parse import urljoin
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -32,10 +33,13 @@ from scim.errors import (
     PayloadTooLarge,
     error_response,
 )
-from scim.filters import UserFilter
+from scim.filters import GroupFilter, UserFilter
+from scim.groups import ScimGroup, domain_errors, group_data, patch_change
+from scim.mapping import CORE_GROUP
 from scim.projection import project
 from scim.schemas import SCHEMA_SCHEMA, schema_documents
-from travelportal.companies.models import User
+from travelportal.companies import groups
+from travelportal.companies.models import Group, GroupMembership, User
 
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
@@ -128,7 +132,7 @@ class UsersView(PortalScimView, scim_views.UsersView):
         return (
             User.objects.for_company(self.company)
             .select_related("manager", "cost_centre", "travel_policy")
-            .prefetch_related("invoice_profiles")
+            .prefetch_related("invoice_profiles", Prefetch("scim_groups", queryset=Group.objects.order_by("pk")))
         )
 
     def get_object(self) -> User:
@@ -228,21 +232,168 @@ class UsersView(PortalScimView, scim_views.UsersView):
             self.request.scim.operation = "enable" if user.is_active else "disable"
 
 
+MEMBERS = {"members", f"{CORE_GROUP.lower()}:members"}
+
+
+def _names(value) -> set[str]:
+    return {n.strip().lower() for n in (value or "").split(",") if n.strip()}
+
+
+class GroupsView(PortalScimView, scim_views.GroupsView):
+    """``/Groups`` and ``/Groups/{id}`` (RFC 7644 §3.4-3.6), scoped to the token's company."""
+
+    scim_adapter_getter = staticmethod(lambda: ScimGroup)
+    _page = UsersView._page
+
+    @property
+    def company(self):
+        return self.request.scim.company
+
+    def _note(self, group: Group | None, operation: str = "") -> None:
+        self.request.scim.resource_type = "Group"
+        if group is not None:
+            self.request.scim.user_name = group.display_name
+        if operation:
+            self.request.scim.operation = operation
+
+    def queryset(self, params=None):
+        """The company's groups; their members (with the people, for ``display``) in one
+        query per page, and not at all when ``members`` is excluded."""
+        qs = Group.objects.for_company(self.company)
+        if self._with_members(params):
+            qs = qs.prefetch_related(
+                Prefetch("memberships", queryset=GroupMembership.objects.select_related("user").order_by("user_id"))
+            )
+        return qs
+
+    def _with_members(self, params) -> bool:
+        params = params if params is not None else self.request.GET
+        excluded, wanted = _names(params.get("excludedAttributes")), _names(params.get("attributes"))
+        if excluded & MEMBERS:
+            return False
+        return not wanted or any(n in MEMBERS or n.split(".")[0] in MEMBERS for n in wanted)
+
+    def get_object(self, params=None) -> Group:
+        raw = self.kwargs.get("uuid")
+        try:
+            pk = uuid.UUID(raw)
+        except (TypeError, ValueError):
+            raise NotFound(f"Group {raw} not found.") from None
+        group = next(iter(self.queryset(params).filter(pk=pk).order_by()[:1]), None)
+        if group is None:
+            raise NotFound(f"Group {raw} not found.")
+        group.company = self.company
+        self._note(group)
+        return group
+
+    def _render(self, group: Group, params, *, status: int = 200) -> HttpResponse:
+        adapter = ScimGroup(group, request=self.request, with_members=self._with_members(params))
+        doc = project(adapter.to_dict(), attributes=params.get("attributes"), excluded=params.get("excludedAttributes"))
+        return scim_json(doc, status=status, location=adapter.location)
+
+    def get_many(self, request):
+        return self._list(request, request.GET.get("filter"), request.GET)
+
+    def _list(self, request, query, params):
+        self._note(None)
+        start, count = self._page(request, params)
+        qs = self.queryset(params)
+        if query:
+            if "\x00" in query:
+                raise InvalidFilter("The filter must not contain the NUL character.")
+            qs = qs.filter(GroupFilter.to_q(query))
+        total = qs.count()
+        page = list(qs.order_by("created_at", "id")[start - 1 : start - 1 + count]) if count else []
+        with_members = self._with_members(params)
+        resources = [
+            project(
+                ScimGroup(g, request=request, with_members=with_members).to_dict(),
+                attributes=params.get("attributes"),
+                excluded=params.get("excludedAttributes"),
+            )
+            for g in page
+        ]
+        return list_response(resources, total=total, start=start)
+
+    def get_single(self, request):
+        return self._render(self.get_object(), request.GET)
+
+    def post(self, request, *args, **kwargs):
+        if kwargs.get("uuid"):
+            return self.http_method_not_allowed(request)
+        body = self.load_body(request.body)
+        self._note(None, "create")
+        data = group_data(body)
+        self.request.scim.user_name = data.display_name[:254]
+        with domain_errors():
+            group = groups.create_group(company=self.company, data=data)
+        self.request.scim.user_id = None
+        return self._render(self._reloaded(group), request.GET, status=201)
+
+    def put(self, request, *args, **kwargs):
+        if not kwargs.get("uuid"):
+            return self.http_method_not_allowed(request)
+        group = self.get_object()
+        data = group_data(self.load_body(request.body))
+        with domain_errors():
+            group = groups.replace_group(group=group, data=data)
+        self._note(group)
+        return self._render(self._reloaded(group), request.GET)
+
+    def patch(self, request, *args, **kwargs):
+        """RFC 7644 §3.5.2: 204 No Content, or 200 with the group when the request asks
+        for ``attributes`` (Entra reads nothing back)."""
+        if not kwargs.get("uuid"):
+            return self.http_method_not_allowed(request)
+        group = self.get_object(params={"excludedAttributes": "members"})
+        change = patch_change(self.load_body(request.body))
+        with domain_errors():
+            group = groups.edit_group(group=group, edit=lambda fresh: change)
+        self._note(group)
+        if request.GET.get("attributes"):
+            return self._render(self._reloaded(group), request.GET)
+        return HttpResponse(status=204)
+
+    def delete(self, request, *args, **kwargs):
+        if not kwargs.get("uuid"):
+            return self.http_method_not_allowed(request)
+        groups.delete_group(group=self.get_object(params={"excludedAttributes": "members"}))
+        return HttpResponse(status=204)
+
+    def _reloaded(self, group: Group) -> Group:
+        fresh = self.queryset().get(pk=group.pk)
+        fresh.company = self.company
+        return fresh
+
+
+class GroupSearchView(GroupsView):
+    """``POST /Groups/.search`` (RFC 7644 §3.4.3)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        return _search(self, request)
+
+
 class UserSearchView(UsersView):
     """``POST /Users/.search`` (RFC 7644 §3.4.3)."""
 
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        body = self.load_body(request.body)
-        self.request.scim.operation = "read"
-        if SEARCH_REQUEST not in (body.get("schemas") or []):
-            raise InvalidValue(f"A search request must carry the schema {SEARCH_REQUEST}.")
-        params = {k: v for k, v in body.items() if k in ("startIndex", "count")}
-        for key in ("attributes", "excludedAttributes"):
-            if isinstance(body.get(key), list):
-                params[key] = ",".join(body[key])
-        return self._list(request, body.get("filter"), params)
+        return _search(self, request)
+
+
+def _search(view, request):
+    body = view.load_body(request.body)
+    view.request.scim.operation = "read"
+    if SEARCH_REQUEST not in (body.get("schemas") or []):
+        raise InvalidValue(f"A search request must carry the schema {SEARCH_REQUEST}.")
+    params = {k: v for k, v in body.items() if k in ("startIndex", "count")}
+    for key in ("attributes", "excludedAttributes"):
+        if isinstance(body.get(key), list):
+            params[key] = ",".join(body[key])
+    return view._list(request, body.get("filter"), params)
 
 
 class ServiceProviderConfig(SCIMServiceProviderConfig):
@@ -279,10 +430,10 @@ class ServiceProviderConfigView(PortalScimView, scim_views.ServiceProviderConfig
 
 
 class ResourceTypesView(PortalScimView, scim_views.ResourceTypesView):
-    """Only ``User``: the portal offers no Groups, so they are not listed."""
+    """``User`` and ``Group``."""
 
     def get(self, request, uuid=None, *args, **kwargs):
-        types = {"User": ScimUser.resource_type_dict(request)}
+        types = {"User": ScimUser.resource_type_dict(request), "Group": ScimGroup.resource_type_dict(request)}
         if uuid:
             if uuid not in types:
                 raise NotFound(f"Resource type {uuid} not found.")
@@ -315,7 +466,7 @@ class SchemasView(PortalScimView, scim_views.SchemasView):
 
 
 class NotFoundView(PortalScimView):
-    """Anything else under the SCIM base (``/Groups`` included) is a SCIM 404."""
+    """Anything else under the SCIM base is a SCIM 404."""
 
     http_method_names = ["get", "post", "put", "patch", "delete"]
 

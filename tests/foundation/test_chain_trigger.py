@@ -15,8 +15,8 @@ from travelportal.companies.signals import CHAIN_FIELDS, report_person_changes
 pytestmark = pytest.mark.django_db
 
 
-def test_the_chain_fields_are_manager_activity_deletion_and_role():
-    assert {"manager", "is_active", "deleted_at", "role"} == CHAIN_FIELDS
+def test_the_chain_fields_are_manager_activity_deletion_role_and_groups():
+    assert {"manager", "is_active", "deleted_at", "role", "groups"} == CHAIN_FIELDS
 
 
 def test_only_changes_of_chain_fields_and_new_people_are_reported(

@@ -9,20 +9,21 @@ from tests.scim.conftest import CORE, ENTERPRISE, TRAVELPERK
 pytestmark = pytest.mark.django_db
 
 LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 
 
 def _attributes(schema: dict) -> dict:
     return {a["name"]: a for a in schema["attributes"]}
 
 
-def test_schemas_list_the_three_user_schemas_with_total_results(scim):
+def test_schemas_list_the_three_user_schemas_and_the_group_schema_with_total_results(scim):
     response = scim.get("Schemas")
 
     assert response.status_code == 200
     body = response.json()
     assert body["schemas"] == [LIST]
-    assert body["totalResults"] == 3 == len(body["Resources"])
-    assert {s["id"] for s in body["Resources"]} == {CORE, ENTERPRISE, TRAVELPERK}
+    assert body["totalResults"] == 4 == len(body["Resources"])
+    assert {s["id"] for s in body["Resources"]} == {CORE, ENTERPRISE, TRAVELPERK, GROUP}
     for schema in body["Resources"]:
         assert schema["schemas"] == ["urn:ietf:params:scim:schemas:core:2.0:Schema"]
         assert schema["meta"]["resourceType"] == "Schema"
@@ -80,20 +81,22 @@ def test_an_unknown_schema_is_a_scim_404(scim):
     assert response.json()["status"] == "404"
 
 
-def test_resource_types_list_only_users_with_a_relative_endpoint(scim):
+def test_resource_types_list_users_and_groups_with_a_relative_endpoint(scim):
     body = scim.get("ResourceTypes").json()
 
-    assert body["totalResults"] == 1
-    (user,) = body["Resources"]
+    assert body["totalResults"] == 2
+    user, group = body["Resources"]
     assert user["endpoint"] == "/Users"
     assert user["schema"] == CORE
     assert {e["schema"] for e in user["schemaExtensions"]} == {ENTERPRISE, TRAVELPERK}
     assert scim.get("ResourceTypes/User").json() == user
-    assert scim.get("ResourceTypes/Group").status_code == 404
+    assert (group["endpoint"], group["schema"]) == ("/Groups", GROUP)
+    assert scim.get("ResourceTypes/Group").json() == group
+    assert scim.get("ResourceTypes/Role").status_code == 404
 
 
-@pytest.mark.parametrize("path", ["Groups", "Groups/abc", "Nope", "Users/a/b"])
-def test_groups_and_unknown_paths_are_a_clean_scim_404(scim, path):
+@pytest.mark.parametrize("path", ["Groups/abc", "Nope", "Users/a/b"])
+def test_unknown_groups_and_paths_are_a_clean_scim_404(scim, path):
     response = scim.get(path)
 
     assert response.status_code == 404

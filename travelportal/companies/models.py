@@ -371,3 +371,68 @@ class User(AbstractBaseUser, PermissionsMixin):
             related = getattr(self, field)
             if related is not None and related.company_id != self.company_id:
                 raise ValidationError({field: "It must belong to the same company."})
+
+
+class GroupQuerySet(models.QuerySet):
+    def for_company(self, company: Company) -> GroupQuerySet:
+        return self.filter(company=company)
+
+    def named(self, display_name: str) -> GroupQuerySet:
+        """Groups whose displayName equals ``display_name`` compared case-insensitively."""
+        return self.annotate(display_name_lower=Lower("display_name")).filter(display_name_lower=display_name.lower())
+
+
+class Group(models.Model):
+    """A group of a company's people, provisioned over SCIM (RFC 7643 §4.2) or made in
+    the portal. Groups can be the requesters of approval processes and carry a travel
+    policy for their members; ``policy_rank`` orders groups when a person's groups carry
+    several policies (lowest first).
+
+    The primary key is the SCIM ``id``, a random UUID like a person's."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, verbose_name="SCIM id")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="groups")
+    display_name = models.CharField("displayName", max_length=256)
+    external_id = models.CharField("externalId", max_length=254, blank=True)
+    scim_managed = models.BooleanField("managed by SCIM", default=False)
+    members = models.ManyToManyField(User, through="GroupMembership", related_name="scim_groups", blank=True)
+    travel_policy = models.ForeignKey(TravelPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    policy_rank = models.PositiveIntegerField("policy order", default=100)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = GroupQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_name", "id"]
+        indexes = [models.Index(fields=["company", "created_at"], name="group_company_created_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                "company",
+                Lower("display_name"),
+                name="group_display_name_unique_ci",
+                violation_error_message="A group of this company already has this displayName.",
+            ),
+            models.UniqueConstraint(
+                fields=["company", "external_id"],
+                condition=~Q(external_id=""),
+                name="group_external_id_unique_per_company",
+                violation_error_message="A group of this company already has this externalId.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class GroupMembership(models.Model):
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="group_memberships")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "user"], name="groupmembership_unique")]
+        indexes = [models.Index(fields=["user"], name="groupmembership_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.group}"

@@ -23,7 +23,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from travelportal.companies.models import Company, CostCentre, InvoiceProfile, TravelPolicy, User
+from travelportal.companies.models import Company, CostCentre, GroupMembership, InvoiceProfile, TravelPolicy, User
 from travelportal.companies.signals import report_person_changes
 
 # The gender codes the portal stores (a schema's canonical values).
@@ -208,8 +208,15 @@ def delete_person(*, user: User) -> None:
     reports = list(User.objects.for_company(company).filter(manager=fresh).values_list("pk", flat=True))
     if reports:
         User.objects.filter(pk__in=reports).update(manager=None, updated_at=now)
+    # A deleted person leaves every group (a deactivated one stays, so reactivation
+    # restores their memberships).
+    left_groups = GroupMembership.objects.filter(user=fresh).delete()[0] > 0
     report_person_changes(
-        company_id=company.pk, changes={fresh.pk: ["deleted_at"], **dict.fromkeys(reports, ("manager",))}
+        company_id=company.pk,
+        changes={
+            fresh.pk: ["deleted_at", *(["groups"] if left_groups else [])],
+            **dict.fromkeys(reports, ("manager",)),
+        },
     )
     user.deleted_at = now
 

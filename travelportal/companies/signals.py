@@ -14,9 +14,10 @@ from django.dispatch import Signal
 people_changed = Signal()
 
 # The person fields approval chains depend on: who reports to whom (manager), who is
-# there to approve (is_active, deleted_at) and who the company's admins are (role), since
-# admins take the steps nobody else can. A created person is always a chain change.
-CHAIN_FIELDS: frozenset[str] = frozenset({"manager", "is_active", "deleted_at", "role"})
+# there to approve (is_active, deleted_at), who the company's admins are (role), since
+# admins take the steps nobody else can, and which groups they are in (groups), since
+# groups can be the requesters of a process. A created person is always a chain change.
+CHAIN_FIELDS: frozenset[str] = frozenset({"manager", "is_active", "deleted_at", "role", "groups"})
 
 
 def report_person_changes(*, company_id: int | None, changes: Mapping[Any, Iterable[str] | None]) -> list:

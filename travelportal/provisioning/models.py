@@ -18,6 +18,10 @@ class ProvisioningLogQuerySet(models.QuerySet):
 
 
 class ProvisioningLogEntry(models.Model):
+    class ResourceType(models.TextChoices):
+        USER = "User", "User"
+        GROUP = "Group", "Group"
+
     class Operation(models.TextChoices):
         CREATE = "create", "Create"
         UPDATE = "update", "Update"
@@ -30,6 +34,9 @@ class ProvisioningLogEntry(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(db_index=True)
     operation = models.CharField(max_length=20, choices=Operation.choices)
+    # What the request was about; user_name holds the person's userName or the group's
+    # displayName.
+    resource_type = models.CharField(max_length=10, choices=ResourceType.choices, default=ResourceType.USER)
     method = models.CharField(max_length=10, blank=True)
     path = models.CharField(max_length=500, blank=True)
     status = models.PositiveSmallIntegerField(null=True, blank=True)
