@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from travelportal.api.scopes import API_SCOPES
 from travelportal.env import (
     env_bool,
     env_database,
@@ -43,6 +44,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "oauth2_provider",
     "django_scim",
     "axes",
@@ -53,6 +56,7 @@ INSTALLED_APPS = [
     "travelportal.companysettings",
     "scim",
     "approvals",
+    "travelportal.api",
 ]
 
 MIDDLEWARE = [
@@ -174,6 +178,8 @@ OAUTH2_PROVIDER = {
         "scim:read": "Read the company's users",
         "scim:write": "Create and update the company's users",
         "scim:delete": "Deactivate and delete the company's users",
+        # The REST API's (travelportal.api.scopes); never granted by default.
+        **API_SCOPES,
     },
     "DEFAULT_SCOPES": ["scim:read", "scim:write", "scim:delete"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_ACCESS_TOKEN_SECONDS", 3600),
@@ -200,6 +206,42 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": False,
 }
 
+# --- REST API (Django REST framework, travelportal.api) ---------------------------------
+# The defaults are the API's own, so any viewset below /api/ authenticates, checks scopes
+# and answers errors the same way (travelportal.api.views.base.ApiViewSet sets them too).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "travelportal.api.authentication.ApiKeyAuthentication",
+        "travelportal.api.authentication.BearerTokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["travelportal.api.permissions.HasRequiredScope"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "travelportal.api.openapi.ScopedAutoSchema",
+    "EXCEPTION_HANDLER": "travelportal.api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Travel Portal API",
+    "DESCRIPTION": (
+        "The portal's REST API, shaped like TravelPerk's: send `Authorization: ApiKey <key>` (Company Settings > "
+        "Developers) or an OAuth 2.0 bearer token, and `Api-Version: 1`. Lists take `offset`/`limit` (at most 50) "
+        "or `cursor` (empty to start) for incremental sync. Errors are `application/problem+json` (RFC 9457)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs are public; the operations they describe are not.
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Swagger UI and Redoc from the portal's own static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api",
+    "ENUM_NAME_OVERRIDES": {"CabinClassEnum": "travelportal.companies.models.TravelPolicy.CabinClass"},
+}
+
 # --- Celery ----------------------------------------------------------------------------
 REDIS_URL = env_redis_url("REDIS_URL")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -220,6 +262,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "approvals-repair-all-chains": {"task": "approvals.repair_all_chains", "schedule": 3600.0},
     # Expired and revoked OAuth tokens and codes (travelportal.tokens.tasks), daily.
     "tokens-clear-expired-oauth-tokens": {"task": "tokens.clear_expired_oauth_tokens", "schedule": 24 * 3600.0},
+    # Answers remembered for Idempotency-Key, kept 24 hours (travelportal.api.tasks), hourly.
+    "api-purge-idempotency-records": {"task": "api.purge_idempotency_records", "schedule": 3600.0},
 }
 # How long a rebuild of approval chains waits for more people changes before it runs.
 APPROVALS_COALESCE_SECONDS = float(env_int("APPROVALS_COALESCE_MS", 2000)) / 1000

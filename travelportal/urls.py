@@ -10,6 +10,7 @@ urlpatterns = [
     path("oauth2/", include("travelportal.tokens.urls")),
     path("scim/v2/", include("scim.urls")),
     path("company/", include("travelportal.companysettings.urls")),
+    path("api/", include("travelportal.api.urls")),
     path("", include("approvals.urls")),
     # Everyone's home is their trips; anonymous visitors land on sign-in from there.
     path("", RedirectView.as_view(pattern_name="approvals:trip_list"), name="home"),

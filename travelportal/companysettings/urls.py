@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from travelportal.companysettings.views import activity, catalogue, people, scim
+from travelportal.companysettings.views import activity, catalogue, developers, people, scim
 
 app_name = "companysettings"
 
@@ -18,6 +18,9 @@ urlpatterns = [
     path("integrations/scim/tokens/<int:pk>/revoke", scim.token_revoke, name="token-revoke"),
     path("integrations/scim/connection/disconnect", scim.connection_disconnect, name="connection-disconnect"),
     path("integrations/scim/approvals", scim.approvals_save, name="approvals-save"),
+    path("developers/", developers.developers, name="developers"),
+    path("developers/keys", developers.api_key_create, name="api-key-create"),
+    path("developers/keys/<int:pk>/revoke", developers.api_key_revoke, name="api-key-revoke"),
     path("people/", people.people_list, name="people"),
     path("people/<uuid:pk>/", people.person_detail, name="person"),
     path("people/<uuid:pk>/edit/", people.person_edit, name="person-edit"),
