@@ -139,7 +139,10 @@ def _shape(name: str, subs: dict | None, value: Any) -> Any:
     if subs is None:
         return value
     if name in MULTI_COMPLEX:
-        items = value if isinstance(value, list) else [value]
+        if not isinstance(value, list):
+            # RFC 7643 §2.4: a multi-valued attribute is a JSON array, also of one value.
+            raise InvalidValue(f"{name} is multi-valued: give a list, not {_json_type(value)}.")
+        items = value
         shaped = []
         for item in items:
             if isinstance(item, dict):
@@ -149,6 +152,9 @@ def _shape(name: str, subs: dict | None, value: Any) -> Any:
         return shaped or None
     if name == "manager":
         if isinstance(value, list):
+            # Entra's older form: a list holding the one manager.
+            if len(value) > 1:
+                raise InvalidValue("manager is single-valued: give one manager, not a list of several.")
             value = value[0] if value else None
         if isinstance(value, str):
             return {"value": value} if value else None
@@ -160,6 +166,12 @@ def _shape(name: str, subs: dict | None, value: Any) -> Any:
     if name == "manager" and not shaped.get("value"):
         return None
     return shaped
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "an object", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(
+        type(value), "another type"
+    )
 
 
 def _shape_object(name: str, subs: dict, value: dict) -> dict:

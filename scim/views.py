@@ -42,6 +42,7 @@ from travelportal.companies import groups
 from travelportal.companies.models import Group, GroupMembership, User
 
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+MAX_START = 2**31 - 1
 SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 
 
@@ -49,14 +50,20 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a JSON value")
 
 
-def _has_nul(value) -> bool:
+def _unstorable(value) -> str:
+    """Why PostgreSQL could not store a JSON value Python accepted, or "": a NUL
+    character (text and jsonb refuse it) or a lone surrogate (not valid UTF-8)."""
     if isinstance(value, str):
-        return "\x00" in value
+        if "\x00" in value:
+            return "Values must not contain the NUL character (\\u0000)."
+        if any("\ud800" <= c <= "\udfff" for c in value):
+            return "Values must not contain a lone surrogate (\\ud800-\\udfff): it is not valid Unicode text."
+        return ""
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return next((r for k, v in value.items() for r in (_unstorable(k), _unstorable(v)) if r), "")
     if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+        return next((r for v in value if (r := _unstorable(v))), "")
+    return ""
 
 
 def scim_json(doc: dict, *, status: int = 200, location: str = "") -> HttpResponse:
@@ -110,9 +117,12 @@ class PortalScimView(scim_views.SCIMView):
             doc = json.loads(body.decode("utf-8").strip() or "{}", parse_constant=_refuse_constant)
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise InvalidSyntax(f"The request body is not valid JSON: {exc}") from exc
-        if _has_nul(doc):
-            # PostgreSQL can store NUL in neither text nor jsonb; no attribute needs it.
-            raise InvalidValue("Values must not contain the NUL character (\\u0000).")
+        unstorable = _unstorable(doc)
+        if unstorable:
+            raise InvalidValue(unstorable)
+        schemas = doc.get("schemas") if isinstance(doc, dict) else None
+        if schemas is not None and not (isinstance(schemas, list) and all(isinstance(u, str) for u in schemas)):
+            raise InvalidValue("schemas must be a list of schema URNs (RFC 7643 §3).")
         self.request.scim.body = doc
         if not isinstance(doc, dict):
             raise InvalidSyntax("The request body must be a JSON object.")
@@ -163,7 +173,10 @@ class UsersView(PortalScimView, scim_views.UsersView):
             count = int(params.get("count", settings.SCIM_MAX_PAGE_SIZE))
         except (TypeError, ValueError):
             raise InvalidValue("startIndex and count must be integers.") from None
-        return max(start, 1), min(max(count, 0), settings.SCIM_MAX_PAGE_SIZE)
+        # No result list is longer than MAX_START: a larger startIndex is past the end,
+        # which answers an empty page (and must not reach the database as an OFFSET
+        # beyond its integer range).
+        return min(max(start, 1), MAX_START), min(max(count, 0), settings.SCIM_MAX_PAGE_SIZE)
 
     def get_many(self, request):
         return self._list(request, request.GET.get("filter"), request.GET)
