@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "scim",
     "approvals",
     "travelportal.api",
+    "travelportal.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -264,9 +265,18 @@ CELERY_BEAT_SCHEDULE: dict = {
     "tokens-clear-expired-oauth-tokens": {"task": "tokens.clear_expired_oauth_tokens", "schedule": 24 * 3600.0},
     # Answers remembered for Idempotency-Key, kept 24 hours (travelportal.api.tasks), hourly.
     "api-purge-idempotency-records": {"task": "api.purge_idempotency_records", "schedule": 3600.0},
+    # Webhook attempts whose task was lost (travelportal.webhooks.tasks), and the delivery
+    # log older than 30 days, daily.
+    "webhooks-sweep-deliveries": {"task": "webhooks.sweep_deliveries", "schedule": 60.0},
+    "webhooks-prune-delivery-log": {"task": "webhooks.prune_delivery_log", "schedule": 24 * 3600.0},
 }
 # How long a rebuild of approval chains waits for more people changes before it runs.
 APPROVALS_COALESCE_SECONDS = float(env_int("APPROVALS_COALESCE_MS", 2000)) / 1000
+
+# --- Webhooks (travelportal.webhooks) ---------------------------------------------------
+# Development and tests only: lets webhook URLs be http and resolve to loopback or private
+# addresses (cloud metadata addresses stay refused). Off, only https to public addresses.
+WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=False)
 
 # --- SCIM (django-scim2) ---------------------------------------------------------------
 SCIM_MAX_PAGE_SIZE = 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from travelportal.companysettings.views import activity, catalogue, developers, people, scim
+from travelportal.companysettings.views import activity, catalogue, developers, people, scim, webhooks
 
 app_name = "companysettings"
 
@@ -21,6 +21,10 @@ urlpatterns = [
     path("developers/", developers.developers, name="developers"),
     path("developers/keys", developers.api_key_create, name="api-key-create"),
     path("developers/keys/<int:pk>/revoke", developers.api_key_revoke, name="api-key-revoke"),
+    path("developers/webhooks/", webhooks.webhook_list, name="webhooks"),
+    path("developers/webhooks/<uuid:pk>/", webhooks.webhook_detail, name="webhook"),
+    path("developers/webhooks/<uuid:pk>/enable", webhooks.webhook_enable, name="webhook-enable"),
+    path("developers/webhooks/<uuid:pk>/disable", webhooks.webhook_disable, name="webhook-disable"),
     path("people/", people.people_list, name="people"),
     path("people/<uuid:pk>/", people.person_detail, name="person"),
     path("people/<uuid:pk>/edit/", people.person_edit, name="person-edit"),

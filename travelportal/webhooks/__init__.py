@@ -1,0 +1,7 @@
+"""Webhooks: companies subscribe URLs to the portal's events, and each event is POSTed to
+them signed, retried with backoff and logged (TravelPerk's webhooks, with the Standard
+Webhooks headers beside TravelPerk's).
+
+``emit_event`` (in ``travelportal.webhooks.services``) is the one way to send an event;
+the event names are listed once, in ``travelportal.webhooks.events``.
+"""

@@ -1,0 +1,71 @@
+"""Emitting an event: one delivery per listening subscription, written in the caller's
+transaction and handed to Celery once it commits.
+
+``emit_event`` is the one way any part of the portal (signal receivers, the REST API)
+sends a webhook event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from functools import partial
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+
+from travelportal.companies.models import Company
+from travelportal.webhooks.events import EVENTS
+from travelportal.webhooks.models import Delivery, Subscription
+from travelportal.webhooks.payloads import envelope
+
+logger = logging.getLogger(__name__)
+
+
+def emit_event(*, company: Company | int, event: str, payload: Mapping | Callable[[], Mapping]) -> list[Delivery]:
+    """Record a delivery of ``event`` to each enabled subscription of ``company`` (or its
+    id) that listens to it, and enqueue each delivery after the transaction commits.
+
+    The deliveries are rows of the caller's transaction: they roll back with it, and then
+    nothing is sent. ``payload`` is the event's ``data``; it may be a callable, called
+    only when some subscription listens, so an event nobody listens to costs one read.
+    Returns the deliveries recorded. An unknown event name is a programming error."""
+    if event not in EVENTS:
+        raise ValueError(f"{event!r} is not a webhook event (travelportal.webhooks.events)")
+    company_id = company.pk if isinstance(company, Company) else company
+    listening = [
+        subscription
+        for subscription in Subscription.objects.for_company(company_id).enabled().only("id", "events")
+        if subscription.listens_to(event)
+    ]
+    if not listening:
+        return []
+    data = payload() if callable(payload) else payload
+    now = timezone.now()
+    deliveries = []
+    for subscription in listening:
+        delivery = Delivery(subscription=subscription, event=event, next_attempt_at=now)
+        delivery.body = envelope(message_id=delivery.pk, event=event, data=data, at=now)
+        deliveries.append(delivery)
+    Delivery.objects.bulk_create(deliveries)
+    for delivery in deliveries:
+        transaction.on_commit(partial(enqueue_delivery, delivery_id=delivery.pk))
+    return deliveries
+
+
+def enqueue_delivery(*, delivery_id: UUID, attempt: int = 1, countdown: float = 0) -> bool:
+    """Hand one attempt of a delivery to Celery; False when the broker refused it.
+
+    Runs after commit, so it is not Celery's ``delay_on_commit``: a broker that is down
+    must not fail the request whose transaction already committed (as
+    ``approvals.services.outbox`` does). The delivery row says when it is due, and the
+    sweep (``travelportal.webhooks.tasks.sweep_webhook_deliveries``) enqueues it again."""
+    from travelportal.webhooks.tasks import deliver_webhook  # the tasks enqueue through here too
+
+    try:
+        deliver_webhook.apply_async(args=[str(delivery_id), attempt], countdown=countdown, retry=False)
+    except Exception:
+        logger.warning("Could not enqueue webhook delivery %s; the sweep will.", delivery_id, exc_info=True)
+        return False
+    return True
