@@ -18,8 +18,11 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from scim.errors import Forbidden, PayloadTooLarge, Unauthorized, error_response
+from scim.errors import Forbidden, PayloadTooLarge, TooManyRequests, Unauthorized, error_response
+from scim.outages import database_unavailable
 from travelportal.companies.models import Company
+from travelportal.companies.rate_limits import limit_for, take_request
+from travelportal.outages import DATABASE_OUTAGE_ERRORS
 from travelportal.provisioning.services import record_scim_request
 from travelportal.tokens.services import find_bearer_credential
 
@@ -61,13 +64,35 @@ class ScimAuthMiddleware:
         started = time.perf_counter()
         header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _, raw = header.partition(" ")
-        credential = find_bearer_credential(raw.strip()) if scheme.lower() == "bearer" else None
+        try:
+            credential = find_bearer_credential(raw.strip()) if scheme.lower() == "bearer" else None
+        except DATABASE_OUTAGE_ERRORS:
+            # The token check runs before the view, outside django-scim2's error handling.
+            return error_response(database_unavailable())
         if credential is None:
             return error_response(Unauthorized("A valid bearer token is required."))
         request.scim = ScimContext(company=credential.company, scopes=credential.scopes, started=started)
+        throttled = self._throttled(credential.company)
+        if throttled is not None:
+            # Not written to the provisioning log: a flood of refusals must not become a
+            # flood of database writes; they are counted by the rate limiter instead.
+            return throttled
         response = self._refusal(request, credential) or self.get_response(request, *args, **kwargs)
         self._record(request, response)
         return response
+
+    def _throttled(self, company: Company) -> HttpResponse | None:
+        decision = take_request(company)
+        if decision.allowed:
+            return None
+        limit = limit_for(company)
+        return error_response(
+            TooManyRequests(
+                f"This company's SCIM clients sent more than {limit.per_second} requests per second "
+                f"(bursts of {limit.burst}); retry after {decision.retry_after} s.",
+                retry_after=decision.retry_after,
+            )
+        )
 
     def _refusal(self, request: HttpRequest, credential) -> HttpResponse | None:
         if not credential.company.scim_enabled:
@@ -86,6 +111,10 @@ class ScimAuthMiddleware:
         return None
 
     def _record(self, request: HttpRequest, response: HttpResponse) -> None:
+        if response.status_code == 503:
+            # The database is unreachable (scim.outages): trying to log there would only
+            # add a second failed connection to the answer's time.
+            return
         context: ScimContext = request.scim
         scim_type = detail = ""
         if response.status_code >= 400 and response.content:
@@ -108,6 +137,10 @@ class ScimAuthMiddleware:
                 scim_type=scim_type,
                 detail=detail,
                 request_body=context.body,
+            )
+        except DATABASE_OUTAGE_ERRORS as exc:
+            logger.warning(
+                "Could not record a SCIM request in the provisioning log, the database is unavailable: %s", exc
             )
         except Exception:
             # The log must never turn a done request into a failed one.

@@ -18,10 +18,17 @@ ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
 class ScimError(exceptions.SCIMException):
-    """An error answer; ``status`` and ``scim_type`` default per subclass."""
+    """An error answer; ``status`` and ``scim_type`` default per subclass. ``retry_after``
+    (seconds) becomes a ``Retry-After`` header (RFC 9110 §10.2.3) on 429 and 503."""
 
-    def __init__(self, detail: str, *, status: int | None = None, scim_type: str | None = None) -> None:
+    retry_after: int | None = None
+
+    def __init__(
+        self, detail: str, *, status: int | None = None, scim_type: str | None = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(detail, status=status, scim_type=scim_type)
+        if retry_after is not None:
+            self.retry_after = retry_after
 
     def to_dict(self) -> dict:
         doc = {"schemas": [ERROR_SCHEMA], "status": str(self.status), "detail": self.detail}
@@ -83,8 +90,27 @@ class PayloadTooLarge(ScimError):
     status = 413
 
 
+class TooManyRequests(ScimError):
+    """429 (RFC 6585 §4) with the RFC 7644 §3.12 body: the company's request rate limit is
+    spent for now; ``Retry-After`` says when its bucket has a request again."""
+
+    status = 429
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class NotImplementedByPortal(ScimError):
     status = 501
+
+
+class ServiceUnavailable(ScimError):
+    """HTTP's 503 (RFC 9110 §15.6.4) with the RFC 7644 §3.12 error body: the portal cannot
+    answer for now (its database unreachable or restarting) and ``Retry-After`` says when
+    to try again; a client retries it instead of treating it as a failed operation."""
+
+    status = 503
 
 
 def error_response(error: exceptions.SCIMException) -> HttpResponse:
@@ -99,4 +125,7 @@ def error_response(error: exceptions.SCIMException) -> HttpResponse:
     response = HttpResponse(json.dumps(doc), content_type=SCIM_CONTENT_TYPE, status=int(error.status))
     if int(error.status) == 401:
         response["WWW-Authenticate"] = 'Bearer realm="scim"'
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        response["Retry-After"] = str(int(retry_after))
     return response

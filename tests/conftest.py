@@ -24,6 +24,29 @@ def _static_files_without_manifest(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Every test starts with full request buckets: its own key prefix in Redis (company
+    ids repeat across runs), and empty in-process buckets."""
+    import uuid
+
+    from travelportal.companies import rate_limits
+
+    settings.RATE_LIMIT_KEY_PREFIX = f"test-ratelimit-{uuid.uuid4().hex}"
+    rate_limits._memory.reset()
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(settings):
+    """Every test gets an empty in-process cache of its own, even when REDIS_URL is set (as
+    in CI): counters such as the password-reset limits never carry over between tests."""
+    import uuid
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
+    }
+
+
 @pytest.fixture
 def company(db):
     from travelportal.companies.models import Company

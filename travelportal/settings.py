@@ -61,6 +61,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: its process_exception hook runs after every other middleware's, turning a
+    # database outage met by a view or template into a 503 page (see the module).
+    "travelportal.outages.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -93,6 +96,12 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env_database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # libpq waits for ever by default; an unreachable server (not one that refuses) must
+    # give a 503 in seconds, not hold a web worker until gunicorn kills it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3, minimum=1)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "companies.User"
@@ -164,6 +173,10 @@ AXES_LOCKOUT_CALLABLE = "travelportal.accounts.throttling.lockout_response"
 # Axes otherwise prints a banner on stdout at start, which would corrupt the output of
 # commands that print a single value (issue_scim_token).
 AXES_VERBOSE = False
+# Password-reset requests per address and per client IP within an hour, counted in the
+# cache (travelportal.accounts.throttling); over either, the page is the same but no email goes.
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env_int("PASSWORD_RESET_LIMIT_PER_ADDRESS", 5, minimum=1)
+PASSWORD_RESET_LIMIT_PER_IP = env_int("PASSWORD_RESET_LIMIT_PER_IP", 20, minimum=1)
 
 # --- OAuth 2.0 authorization server (django-oauth-toolkit) ------------------------------
 # Tokens are swapped for models that belong to a company (travelportal.tokens), so a
@@ -252,13 +265,31 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
+# A pool process that dies mid-task (killed, out of memory) puts its message back on the
+# queue for another process instead of acknowledging it as failed; tasks are idempotent.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+# The worker and beat reconnect after losing Redis (their own retry loop).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A publish from a web request (approvals.services.outbox) makes one connection
+    # attempt and gives up: kombu otherwise retries for broker_connection_timeout plus
+    # its 2 s back-off, about 6 s added to every SCIM write while Redis is down. The
+    # outbox and the sweep deliver the change once Redis is back.
+    "max_retries": 0,
+    "socket_connect_timeout": env_int("REDIS_CONNECT_TIMEOUT_MS", 100, minimum=1) / 1000,
+    "socket_timeout": 5,
+    # The visibility timeout stays at kombu's hour: below the longest countdown (task
+    # retries back off up to 300 s, webhook deliveries longer) every waiting message
+    # would be delivered twice. A whole worker lost mid-rebuild is covered by the sweep.
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     # Outbox rows no task took (broker down when the SCIM write committed, worker died).
-    "approvals-sweep-chain-changes": {"task": "approvals.sweep_chain_changes", "schedule": 60.0},
+    # Every 10 s, so a change whose task was lost (a worker killed mid-rebuild) is rebuilt
+    # within about 20 s (approvals.tasks.SWEEP_AFTER); an idle sweep is one small query.
+    "approvals-sweep-chain-changes": {"task": "approvals.sweep_chain_changes", "schedule": 10.0},
     # Full recompute of every company's automatic approval processes: repairs drift.
     "approvals-repair-all-chains": {"task": "approvals.repair_all_chains", "schedule": 3600.0},
     # Expired and revoked OAuth tokens and codes (travelportal.tokens.tasks), daily.
@@ -273,6 +304,21 @@ CELERY_BEAT_SCHEDULE: dict = {
 # How long a rebuild of approval chains waits for more people changes before it runs.
 APPROVALS_COALESCE_SECONDS = float(env_int("APPROVALS_COALESCE_MS", 2000)) / 1000
 
+# --- Cache -----------------------------------------------------------------------------
+# Shared by every web worker through Redis when there is one (counters such as the
+# password-reset limits must be), else in process. Short socket timeouts: a Redis outage
+# must not stall a page; callers treat a cache error as "no count".
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "travelportal",
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+    }
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "travelportal"}
+}
+
 # --- Webhooks (travelportal.webhooks) ---------------------------------------------------
 # Development and tests only: lets webhook URLs be http and resolve to loopback or private
 # addresses (cloud metadata addresses stay refused). Off, only https to public addresses.
@@ -281,6 +327,12 @@ WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=Fa
 # --- SCIM (django-scim2) ---------------------------------------------------------------
 SCIM_MAX_PAGE_SIZE = 200
 SCIM_MAX_BODY_BYTES = 1024 * 1024
+# Requests per second and burst of one company across all its tokens and keys (a token
+# bucket, see travelportal/companies/rate_limits.py); support staff can raise one
+# company's limit in Django admin. 0 switches the limit off.
+SCIM_RATE_LIMIT_PER_SECOND = env_int("SCIM_RATE_LIMIT_PER_SECOND", 100)
+SCIM_RATE_LIMIT_BURST = env_int("SCIM_RATE_LIMIT_BURST", 200)
+RATE_LIMIT_KEY_PREFIX = "ratelimit"
 SCIM_SERVICE_PROVIDER = {
     "USER_ADAPTER": "scim.adapters.ScimUser",
     "USER_FILTER_PARSER": "scim.filters.UserFilter",

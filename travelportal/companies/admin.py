@@ -24,11 +24,41 @@ from travelportal.companies.signals import report_person_changes
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "scim_enabled", "approvals_through_idp", "auto_approval_processes", "created_at"]
+    list_display = [
+        "name",
+        "slug",
+        "scim_enabled",
+        "approvals_through_idp",
+        "auto_approval_processes",
+        "rate_limit_per_second",
+        "created_at",
+    ]
     list_filter = ["scim_enabled", "approvals_through_idp", "auto_approval_processes"]
     search_fields = ["name", "slug"]
     readonly_fields = ["created_at"]
     ordering = ["name"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "scim_enabled", "created_at"]}),
+        (
+            "Approvals",
+            {
+                "fields": [
+                    "approvals_through_idp",
+                    "auto_approval_processes",
+                    "approval_chain_depth",
+                    "auto_process_trips",
+                ]
+            },
+        ),
+        (
+            "Request rate limit",
+            {
+                "fields": ["rate_limit_per_second", "rate_limit_burst"],
+                "description": "Leave empty for the default of every company (SCIM_RATE_LIMIT_PER_SECOND and "
+                "SCIM_RATE_LIMIT_BURST). The limit covers all of the company's SCIM tokens and API keys.",
+            },
+        ),
+    ]
 
 
 class CatalogueEntryAdmin(admin.ModelAdmin):

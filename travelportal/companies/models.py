@@ -43,6 +43,9 @@ class Company(models.Model):
         choices=TripsRequiringApproval.choices,
         default=TripsRequiringApproval.ALL,
     )
+    # Raised by support staff for one company; empty: the default (SCIM_RATE_LIMIT_*).
+    rate_limit_per_second = models.PositiveIntegerField("rate limit (requests per second)", null=True, blank=True)
+    rate_limit_burst = models.PositiveIntegerField("rate limit burst", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

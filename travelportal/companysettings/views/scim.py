@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from approvals.services.approval_settings import update_approval_settings
 from travelportal.companies.models import Company
+from travelportal.companies.rate_limits import limit_for, refusals_in_last_day
 from travelportal.companysettings.access import company_admin_required
 from travelportal.companysettings.activity import scim_health
 from travelportal.companysettings.forms import ApprovalSettingsForm, SecretTokenForm
@@ -54,6 +55,8 @@ def _render_scim_page(
         "token_form": token_form or SecretTokenForm(),
         "approvals_form": approvals_form or ApprovalSettingsForm(company=company),
         "health": scim_health(company=company),
+        "rate_limit": limit_for(company),
+        "throttled_24h": refusals_in_last_day(company),
         "new_token": new_token,
     }
     return render(request, "companysettings/scim.html", context, status=status)
