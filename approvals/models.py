@@ -2,9 +2,12 @@
 processes in step with provisioning.
 
 A process has ordered steps, each with one or more approvers; its requesters are the
-people whose trips it approves. Automatic processes belong to one manager (``owner``) and
-are maintained only by ``approvals.services.automatic_processes``; manual and default
-processes are edited by company admins and never touched by automation.
+people whose trips it approves, named one by one or, for a manual process, through the
+groups it names (whoever is in one of them now). Automatic processes belong to one
+manager (``owner``) and are maintained only by ``approvals.services.automatic_processes``;
+manual and default processes are edited by company admins and never touched by
+automation. A manual process left with no requesters at all (its last group deleted) is
+kept but inactive: it applies to nobody until an admin gives it requesters again.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
-from travelportal.companies.models import Company, TravelPolicy
+from travelportal.companies.models import Company, Group, GroupMembership, TravelPolicy, User
 
 
 class ApprovalProcessQuerySet(models.QuerySet):
@@ -26,12 +30,29 @@ class ApprovalProcessQuerySet(models.QuerySet):
         return self.filter(kind=ApprovalProcess.Kind.AUTOMATIC)
 
     def involving(self, people: models.QuerySet) -> ApprovalProcessQuerySet:
-        """Processes in which any of ``people`` is a requester or a step approver.
+        """Processes in which any of ``people`` is a requester (named, or in a requester
+        group) or a step approver.
 
         Filtered through a subquery rather than a join, so annotations added afterwards
         (the requester count) still count every requester, not just the matching ones."""
-        matching = self.filter(Q(requesters__in=people) | Q(steps__approvers__in=people)).values("pk")
+        matching = self.filter(
+            Q(requesters__in=people) | Q(requester_groups__members__in=people) | Q(steps__approvers__in=people)
+        ).values("pk")
         return self.filter(pk__in=matching)
+
+    def with_requester_count(self) -> ApprovalProcessQuerySet:
+        """Annotate ``requester_count``: the people named as requesters and the members of
+        the requester groups, each counted once, in one subquery per process (no join that
+        multiplies rows by the size of a group)."""
+        named = ApprovalProcess.requesters.through.objects.filter(approvalprocess_id=OuterRef(OuterRef("pk")))
+        in_groups = GroupMembership.objects.filter(group__approval_processes=OuterRef(OuterRef("pk")))
+        people = (
+            User.objects.filter(Q(pk__in=named.values("user_id")) | Q(pk__in=in_groups.values("user_id")))
+            .order_by()
+            .annotate(n=Func(F("pk"), function="COUNT", output_field=models.IntegerField()))
+            .values("n")
+        )
+        return self.annotate(requester_count=Coalesce(Subquery(people), 0))
 
 
 class ApprovalProcess(models.Model):
@@ -48,6 +69,11 @@ class ApprovalProcess(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     requesters = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="approval_processes")
+    # Manual processes only: everyone in one of these groups is a requester too.
+    requester_groups = models.ManyToManyField(Group, blank=True, related_name="approval_processes")
+    # False for a manual process left without requesters (its last group was deleted):
+    # kept for the admin to see and fix, but it applies to nobody.
+    is_active = models.BooleanField("active", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -70,6 +96,9 @@ class ApprovalProcess(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=["manual", "automatic", "default"]), name="approvalprocess_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_active=True) | Q(kind="manual"), name="approvalprocess_only_manual_inactive"
             ),
         ]
 

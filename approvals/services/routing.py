@@ -4,7 +4,10 @@ and pending trips following their approvers when those change.
 Rules:
 
 * A traveller's trips go through their manual process (the oldest if several), else their
-  automatic one, else the company default, else none (approved at once).
+  automatic one, else the company default, else none (approved at once). A person is a
+  requester of a manual process when it names them or a group they are in now, so people
+  join and leave group-requester processes as their memberships change; an inactive
+  process (left without requesters) applies to nobody.
 * Nobody approves their own trip. A step with no active approver left, and a step the
   chain builder gave to the admins (``fallback_to_admins``), is decided by whoever the
   company's active admins are at that moment, so an admin demoted or deactivated leaves
@@ -24,7 +27,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 
 from approvals import notifications
 from approvals.models import ApprovalProcess, ApprovalStep, Trip, TripEvent
-from travelportal.companies.models import Company, User
+from travelportal.companies.models import Company, GroupMembership, User
 
 
 def company_admins(company: Company) -> list[User]:
@@ -34,15 +37,26 @@ def company_admins(company: Company) -> list[User]:
 
 def applicable_processes(*, company: Company, traveller_ids: Iterable[UUID]) -> dict[UUID, ApprovalProcess | None]:
     """The process for each traveller's trips, in a fixed number of queries: their manual
-    process (the oldest if several), else their automatic one, else the company default,
-    else none. Travellers sharing a process share one instance."""
+    process (the oldest if several, whether it names them or one of their groups), else
+    their automatic one, else the company default, else none. Travellers sharing a process
+    share one instance."""
     ids = set(traveller_ids)
     rank = {ApprovalProcess.Kind.MANUAL: 0, ApprovalProcess.Kind.AUTOMATIC: 1}
-    memberships = ApprovalProcess.requesters.through.objects.filter(
-        user_id__in=ids, approvalprocess__company=company, approvalprocess__kind__in=list(rank)
+    named = ApprovalProcess.requesters.through.objects.filter(
+        user_id__in=ids,
+        approvalprocess__company=company,
+        approvalprocess__kind__in=list(rank),
+        approvalprocess__is_active=True,
     ).values_list("user_id", "approvalprocess_id", "approvalprocess__kind")
+    # Only manual processes name groups; the join goes from the traveller's memberships.
+    through_groups = GroupMembership.objects.filter(
+        user_id__in=ids,
+        group__approval_processes__company=company,
+        group__approval_processes__kind=ApprovalProcess.Kind.MANUAL,
+        group__approval_processes__is_active=True,
+    ).values_list("user_id", "group__approval_processes__id", "group__approval_processes__kind")
     best: dict[UUID, tuple[int, int]] = {}
-    for user_id, process_id, kind in memberships:
+    for user_id, process_id, kind in [*named, *through_groups]:
         best[user_id] = min(best.get(user_id, (rank[kind], process_id)), (rank[kind], process_id))
     processes = ApprovalProcess.objects.in_bulk({process_id for _, process_id in best.values()})
     default = ApprovalProcess.objects.for_company(company).filter(kind=ApprovalProcess.Kind.DEFAULT).first()

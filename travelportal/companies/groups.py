@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from travelportal.companies.models import Company, Group, GroupMembership, User
-from travelportal.companies.signals import report_person_changes
+from travelportal.companies.signals import group_deleted, report_person_changes
 
 
 class GroupError(Exception):
@@ -112,9 +112,10 @@ def edit_group(*, group: Group, edit: Callable[[Group], GroupChange]) -> Group:
 @transaction.atomic
 def delete_group(*, group: Group) -> None:
     """Delete the group (SCIM DELETE); its members leave it, and whatever named it as
-    requesters (approval processes) loses it."""
+    requesters (approval processes) lets go of it on ``group_deleted``, before the row goes."""
     fresh = lock_group(group)
     members = list(GroupMembership.objects.filter(group=fresh).values_list("user_id", flat=True))
+    group_deleted.send(sender=Group, group=fresh)
     fresh.delete()
     report_person_changes(company_id=fresh.company_id, changes=dict.fromkeys(members, ("groups",)))
 

@@ -13,6 +13,11 @@ from django.dispatch import Signal
 # receivers that enqueue work must do so on commit.
 people_changed = Signal()
 
+# Sent when a group is about to be deleted, inside the deleting transaction with the
+# group's row locked and while what names it (approval processes) can still see it.
+# kwargs: group: Group. Whoever names groups lets go of it here; companies doesn't know who.
+group_deleted = Signal()
+
 # The person fields approval chains depend on: who reports to whom (manager), who is
 # there to approve (is_active, deleted_at), who the company's admins are (role), since
 # admins take the steps nobody else can, and which groups they are in (groups), since
