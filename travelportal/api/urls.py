@@ -13,6 +13,7 @@ from travelportal.api.views.cost_centres import CostCentreViewSet
 from travelportal.api.views.people import UserViewSet
 from travelportal.api.views.provisioning import ProvisioningEventViewSet
 from travelportal.api.views.trips import ApprovalViewSet, TripViewSet
+from travelportal.webhooks.api import WebhookViewSet
 
 app_name = "api"
 
@@ -25,9 +26,7 @@ router.register("travel_policies", TravelPolicyViewSet, basename="travel-policy"
 router.register("approval_processes", ApprovalProcessViewSet, basename="approval-process")
 router.register("approvals", ApprovalViewSet, basename="approval")
 router.register("provisioning_events", ProvisioningEventViewSet, basename="provisioning-event")
-# --- Webhooks (travelportal/webhooks/) ----------------------------------------------------
-# The webhooks app registers its viewset here, on this one line, when it lands:
-# router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("webhooks", WebhookViewSet, basename="webhook")  # travelportal/webhooks/api.py
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
