@@ -1,7 +1,8 @@
 """Trips: requesting one (policy check, which process applies) and deciding it step by step.
 
 Who may decide is ``Trip.can_be_decided_by``; whether a trip is in policy is
-``TravelPolicy.violations_for``; who approves each step is ``routing``.
+``TravelPolicy.violations_for`` of the traveller's ``User.effective_travel_policy`` (their
+own, else their groups'); who approves each step is ``routing``.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def create_trip(
 ) -> Trip:
     """Request a trip for ``traveller`` (themselves, or an admin on their behalf).
 
-    Whether it is in policy follows from the traveller's travel policy; if an approval
+    Whether it is in policy follows from the traveller's effective travel policy (their
+    own, else the first of their groups' in the admin's order); if an approval
     process applies to the trip it waits for step 1's approvers, who are emailed;
     otherwise it is approved at once."""
     errors: dict[str, str] = {}
@@ -78,7 +80,7 @@ def create_trip(
         errors["hotel_price_per_night"] = "The price can't be negative."
     if errors:
         raise ValidationError(errors)
-    policy = traveller.travel_policy
+    policy = traveller.effective_travel_policy().policy
     reasons = (
         policy.violations_for(
             estimated_cost=estimated_cost,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import NamedTuple
 
 import pycountry
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -362,6 +363,26 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_short_name(self) -> str:
         return self.given_name or self.username
 
+    def effective_travel_policy(self) -> EffectiveTravelPolicy:
+        """The travel policy that binds this person's trips, and where it comes from.
+
+        Their own policy wins; otherwise the policy of the first of their groups that
+        carries one, in the order the admin sets (lowest ``policy_rank`` first, then the
+        group's name). An archived policy binds nobody, so it is passed over, the person's
+        own as well as a group's. One query at most, none when their own policy applies."""
+        own = self.travel_policy
+        if own is not None and not own.is_archived:
+            return EffectiveTravelPolicy(own)
+        group = (
+            Group.objects.filter(
+                memberships__user=self, travel_policy__isnull=False, travel_policy__archived_at__isnull=True
+            )
+            .select_related("travel_policy")
+            .order_by("policy_rank", "display_name", "id")
+            .first()
+        )
+        return EffectiveTravelPolicy(group.travel_policy, group) if group is not None else EffectiveTravelPolicy(None)
+
     def clean(self) -> None:
         super().clean()
         if self.manager_id is not None:
@@ -374,6 +395,18 @@ class User(AbstractBaseUser, PermissionsMixin):
             related = getattr(self, field)
             if related is not None and related.company_id != self.company_id:
                 raise ValidationError({field: "It must belong to the same company."})
+
+
+class EffectiveTravelPolicy(NamedTuple):
+    """A person's travel policy for their trips (``User.effective_travel_policy``)."""
+
+    policy: TravelPolicy | None
+    # The group the policy comes from; None when it is the person's own, or there is none.
+    group: Group | None = None
+
+    @property
+    def is_own(self) -> bool:
+        return self.policy is not None and self.group is None
 
 
 class GroupQuerySet(models.QuerySet):
