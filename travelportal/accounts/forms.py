@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from axes.helpers import get_client_ip_address
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.db.models import Q
 
+from travelportal.accounts.throttling import password_reset_allowed
 from travelportal.companies.models import User
 
 
@@ -40,6 +42,13 @@ class ResetPasswordForm(PasswordResetForm):
             User.objects.live().filter(is_active=True).filter(Q(work_email__iexact=email) | Q(username__iexact=email))
         )
         return iter(people)
+
+    def save(self, *args, request=None, **kwargs) -> None:
+        # Over a limit nothing is sent, and PasswordResetView answers with the same
+        # "check your email" page as for any other address.
+        ip_address = get_client_ip_address(request) if request is not None else None
+        if password_reset_allowed(email=self.cleaned_data["email"], ip_address=ip_address):
+            super().save(*args, request=request, **kwargs)
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, **kwargs):
         # Django sends to the EMAIL_FIELD (work_email); a person matched by userName

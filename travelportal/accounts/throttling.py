@@ -1,11 +1,18 @@
-"""How django-axes identifies the person a failed sign-in was for."""
+"""How django-axes identifies the person a failed sign-in was for, and how many
+password-reset emails an address or a client may ask for."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+
 from axes.helpers import get_client_username, get_cool_off, get_failure_limit
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
+
+logger = logging.getLogger(__name__)
 
 
 def get_axes_username(request, credentials=None) -> str | None:
@@ -31,3 +38,51 @@ def lockout_response(request, original_response=None, credentials=None) -> HttpR
         "cooloff_minutes": minutes,
     }
     return render(request, "accounts/locked_out.html", context, status=settings.AXES_HTTP_RESPONSE_CODE)
+
+
+# --- Password-reset requests -----------------------------------------------------------
+
+RESET_WINDOW_SECONDS = 3600
+
+
+def password_reset_allowed(*, email: str, ip_address: str | None) -> bool:
+    """Whether a password-reset email may go to ``email`` for a request from ``ip_address``.
+
+    At most PASSWORD_RESET_LIMIT_PER_IP requests per client IP and
+    PASSWORD_RESET_LIMIT_PER_ADDRESS per address (any case) within an hour of the first,
+    counted in the cache whether or not the address belongs to anyone, so the limit itself
+    tells nothing about which addresses exist. A request refused by its IP's limit does not
+    count against the address, so one flooding client cannot use up someone's resets
+    without also changing address. When the cache cannot be reached the request is allowed
+    (sign-in lockout, in the database, is unaffected) and the failure is logged.
+    """
+    address_key = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    try:
+        if ip_address and _count(f"password-reset:ip:{ip_address}") > settings.PASSWORD_RESET_LIMIT_PER_IP:
+            logger.warning(
+                "Password reset refused: more than %s requests from %s in an hour.",
+                settings.PASSWORD_RESET_LIMIT_PER_IP,
+                ip_address,
+            )
+            return False
+        if _count(f"password-reset:address:{address_key}") > settings.PASSWORD_RESET_LIMIT_PER_ADDRESS:
+            logger.warning(
+                "Password reset refused: more than %s requests for one address in an hour (from %s).",
+                settings.PASSWORD_RESET_LIMIT_PER_ADDRESS,
+                ip_address,
+            )
+            return False
+    except Exception:  # any cache backend's connection error
+        logger.warning("Password-reset limits not applied: the cache is unreachable.", exc_info=True)
+    return True
+
+
+def _count(key: str) -> int:
+    """Add one to ``key``'s count, which starts at the first request and lasts the window."""
+    cache.add(key, 0, timeout=RESET_WINDOW_SECONDS)
+    try:
+        return cache.incr(key)
+    except ValueError:
+        # The window ended between add() and incr(): this request opens the next one.
+        cache.add(key, 1, timeout=RESET_WINDOW_SECONDS)
+        return 1
