@@ -108,3 +108,28 @@ class SecretToken(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > timezone.now()
+
+
+class CompanyApplication(models.Model):
+    """An OAuth client a company registered for its own integration, and the scopes it may
+    be granted. Tokens of the client credentials grant (RFC 6749 §4.4) belong to this
+    company; for the authorization code grant only this company's admins may authorize
+    it. Clients without a row (Entra's gallery client) serve any company and get the
+    SCIM scopes only."""
+
+    application = models.OneToOneField(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="company_link"
+    )
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="oauth_applications")
+    scope = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=~models.Q(scope=""), name="companyapplication_has_a_scope")]
+
+    def __str__(self) -> str:
+        return f"{self.application} ({self.company})"
+
+    @property
+    def scopes(self) -> list[str]:
+        return self.scope.split()

@@ -1,11 +1,13 @@
-"""The OAuth 2.0 request validator: every token belongs to the company of the admin who
-authorized it.
+"""The OAuth 2.0 request validator: every token belongs to a company.
 
 django-oauth-toolkit's validator stores ``request.user`` on the tokens it creates; this
 subclass also stores ``company``. For the authorization code grant (RFC 6749 §4.1.3) the
 company is the authorizing admin's; for the refresh token grant (RFC 6749 §6) it is copied
 from the refresh token being used, never re-derived from the person, so a token family
-keeps working, for the same company, after that admin is deactivated or leaves.
+keeps working, for the same company, after that admin is deactivated or leaves. A client
+a company registered for its own integration (``CompanyApplication``) is that company's:
+its client credentials tokens (RFC 6749 §4.4) belong to it, only its admins may authorize
+it, and it is granted only the scopes it was registered with.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import get_scopes_backend
+
+from travelportal.tokens.models import SCIM_SCOPES, CompanyApplication
 
 AccessToken = get_access_token_model()
 RefreshToken = get_refresh_token_model()
@@ -34,6 +38,9 @@ class CompanyOAuth2Validator(OAuth2Validator):
         user = request.user
         if user is None or user.company_id is None:
             return False
+        owner = self._owning_company_id(client)
+        if owner is not None and owner != user.company_id:
+            return False
         request.company_id = user.company_id
         return True
 
@@ -48,6 +55,13 @@ class CompanyOAuth2Validator(OAuth2Validator):
             return False
         request.company_id = request.refresh_token_instance.company_id
         return True
+
+    def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
+        """RFC 6749 §5.2 ``unauthorized_client``: the client credentials grant (§4.4) is for
+        a client a company registered, whose tokens then belong to that company."""
+        if grant_type == "client_credentials" and self._owning_company_id(client) is None:
+            return False
+        return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
 
     def is_pkce_required(self, client_id, request):
         """RFC 7636 is required of every client (PKCE_REQUIRED) except Entra's gallery
@@ -66,9 +80,19 @@ class CompanyOAuth2Validator(OAuth2Validator):
         value of its own), and an ``invalid_scope`` error would make Authorize fail for a
         reason the customer's admin can't fix; unknown scopes are dropped, and a request left
         with none gets the default (all SCIM scopes). The scopes actually granted are shown
-        on the consent page and returned in the token response.
+        on the consent page and returned in the token response. Such platform clients are
+        granted SCIM scopes only; a company's own client, the scopes it was registered with.
         """
-        available = set(get_scopes_backend().get_available_scopes(application=client, request=request))
+        link = CompanyApplication.objects.filter(application=client).first() if client is not None else None
+        if link is not None:
+            # A company's own client: only the scopes it was registered with, all of them
+            # when it asks for none it may have.
+            known = [scope for scope in scopes if scope in link.scopes] or link.scopes
+            request.scopes = known
+            return True
+        available = set(get_scopes_backend().get_available_scopes(application=client, request=request)) & set(
+            SCIM_SCOPES
+        )
         known = [scope for scope in scopes if scope in available]
         if not known:
             known = list(self.get_default_scopes(client_id, request))
@@ -115,9 +139,24 @@ class CompanyOAuth2Validator(OAuth2Validator):
         return refresh_token
 
     @staticmethod
-    def _company_id(request, source_refresh_token) -> int:
+    def _owning_company_id(client) -> int | None:
+        """The company that registered ``client``, or None for a platform client (Entra)."""
+        if client is None:
+            return None
+        return CompanyApplication.objects.filter(application=client).values_list("company_id", flat=True).first()
+
+    @classmethod
+    def _company_id(cls, request, source_refresh_token) -> int:
+        """The one place a new token's company is decided: a refreshed token keeps its
+        family's, a client credentials token is its client's company's, an authorization
+        code token the authorizing admin's (set by ``validate_code``)."""
         if source_refresh_token is not None:
             return source_refresh_token.company_id
+        if request.grant_type == "client_credentials":
+            company_id = cls._owning_company_id(request.client)
+            if company_id is None:
+                raise RuntimeError("Only a client a company registered can use the client credentials grant.")
+            return company_id
         company_id = getattr(request, "company_id", None)
         if company_id is None:
             # Only the authorization code and refresh token grants are enabled for the
