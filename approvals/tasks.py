@@ -11,7 +11,9 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.db import DatabaseError
+from django.utils import timezone
 
+from approvals.services import outbox_retention
 from approvals.services.chain_rebuilds import (
     coalesce_seconds,
     companies_with_waiting_changes,
@@ -21,6 +23,11 @@ from approvals.services.chain_rebuilds import (
 from travelportal.companies.models import Company
 
 logger = logging.getLogger(__name__)
+
+# The sweep takes a company's outbox once its oldest change has waited this long without
+# a task taking it (a task normally does within the coalescing delay). With the sweep
+# every 10 s (CELERY_BEAT_SCHEDULE), a change whose task was lost is rebuilt within ~20 s.
+SWEEP_AFTER = timedelta(seconds=10)
 
 
 @shared_task(
@@ -49,7 +56,7 @@ def process_chain_changes(company_id: int) -> dict | None:
 def sweep_chain_changes() -> int:
     """Pick up outbox rows no task took (the broker was down, a worker died)."""
     swept = 0
-    older_than = timedelta(seconds=max(30.0, 5 * coalesce_seconds()))
+    older_than = max(SWEEP_AFTER, timedelta(seconds=5 * coalesce_seconds()))
     for company_id in companies_with_waiting_changes(older_than=older_than):
         try:
             process_pending_chain_changes(company_id=company_id)
@@ -72,3 +79,16 @@ def repair_all_chains() -> int:
         except DatabaseError:
             logger.exception("Repairing the approval chains of company %s failed; the next run retries.", company.pk)
     return repaired
+
+
+@shared_task(
+    name="approvals.prune_chain_outbox",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=60,
+    max_retries=5,
+    acks_late=True,
+)
+def prune_chain_outbox() -> dict:
+    """Clear outbox changes and schedule markers left behind for more than a day (daily)."""
+    pruned = outbox_retention.prune_chain_outbox(older_than=timezone.now() - outbox_retention.LEFTOVER_AFTER)
+    return {"changes": pruned.changes, "markers": pruned.markers}

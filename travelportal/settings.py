@@ -300,7 +300,15 @@ CELERY_BEAT_SCHEDULE: dict = {
     # log older than 30 days, daily.
     "webhooks-sweep-deliveries": {"task": "webhooks.sweep_deliveries", "schedule": 60.0},
     "webhooks-prune-delivery-log": {"task": "webhooks.prune_delivery_log", "schedule": 24 * 3600.0},
+    # Retention, daily, each deleting in batches (travelportal.retention): the provisioning
+    # log, outbox leftovers a day old, and sign-in records (axes, ended sessions).
+    "provisioning-prune-log": {"task": "provisioning.prune_provisioning_log", "schedule": 24 * 3600.0},
+    "approvals-prune-chain-outbox": {"task": "approvals.prune_chain_outbox", "schedule": 24 * 3600.0},
+    "accounts-prune-sign-in-records": {"task": "accounts.prune_sign_in_records", "schedule": 24 * 3600.0},
 }
+# Days provisioning log entries and sign-in logs (django-axes) are kept.
+PROVISIONING_LOG_RETENTION_DAYS = env_int("PROVISIONING_LOG_RETENTION_DAYS", 90, minimum=1)
+SIGN_IN_LOG_RETENTION_DAYS = env_int("SIGN_IN_LOG_RETENTION_DAYS", 90, minimum=1)
 # How long a rebuild of approval chains waits for more people changes before it runs.
 APPROVALS_COALESCE_SECONDS = float(env_int("APPROVALS_COALESCE_MS", 2000)) / 1000
 

@@ -4,6 +4,7 @@
 - ``outbox``: noting people changes in the writing transaction and scheduling one
   coalesced rebuild after the commit.
 - ``chain_rebuilds``: running that coalesced rebuild, the sweep and the periodic repair.
+- ``outbox_retention``: clearing outbox changes and schedule markers left a day behind.
 - ``approval_settings``: the company's approval settings.
 - ``manual_processes``: manual and default processes edited by company admins.
 - ``routing``: which process applies to a trip, who approves each step, pending trips

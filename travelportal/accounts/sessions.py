@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from importlib import import_module
 from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from travelportal.accounts.models import UserSession
 from travelportal.companies.models import User
+from travelportal.retention import delete_in_batches
+
+# A record this young may belong to a sign-in whose session row is not written yet.
+RECORD_SETTLE_TIME = timedelta(hours=1)
 
 
 def _session_store():
@@ -59,6 +64,33 @@ def end_sessions_of_inactive(*, company_id: int, user_ids: Iterable[UUID]) -> in
         Q(is_active=False) | Q(deleted_at__isnull=False)
     )
     return sum(end_sessions(user=person) for person in people)
+
+
+@dataclass(frozen=True)
+class PrunedSessions:
+    sessions: int
+    records: int
+
+
+def prune_ended_sessions(*, now: datetime) -> PrunedSessions:
+    """Delete, in batches, Django's sessions that expired before ``now`` and the records
+    of sessions that ended (run daily).
+
+    With sessions in the database (the default engine, or cached_db) a record has ended
+    when its session row is gone; other engines can't be searched, so a record ends when
+    no session could still be alive (SESSION_COOKIE_AGE after it began)."""
+    store = _session_store()
+    if not hasattr(store, "get_model_class"):
+        stale_before = now - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+        return PrunedSessions(
+            sessions=0, records=delete_in_batches(UserSession.objects.filter(created_at__lt=stale_before))
+        )
+    Session = store.get_model_class()
+    sessions = delete_in_batches(Session.objects.filter(expire_date__lt=now))
+    ended = UserSession.objects.filter(created_at__lt=now - RECORD_SETTLE_TIME).filter(
+        ~Exists(Session.objects.filter(session_key=OuterRef("session_key"), expire_date__gte=now))
+    )
+    return PrunedSessions(sessions=sessions, records=delete_in_batches(ended))
 
 
 def on_people_changed(sender, *, company_id: int, user_ids, **kwargs) -> None:

@@ -1,11 +1,14 @@
-"""Recording what provisioning did."""
+"""Recording what provisioning did, and forgetting it after the retention period."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from django.utils import timezone
 
 from travelportal.companies.models import Company, User
 from travelportal.provisioning.models import ProvisioningLogEntry
+from travelportal.retention import delete_in_batches
 
 
 def record_event(
@@ -78,3 +81,10 @@ def record_scim_request(
         detail=detail or "",
         request_body=strip_secrets(request_body) if request_body is not None else None,
     )
+
+
+def prune_provisioning_log(*, older_than: datetime) -> int:
+    """Delete the log entries of every company recorded before ``older_than``, in batches
+    (``travelportal.retention``); returns how many went. Run daily with the cut-off
+    PROVISIONING_LOG_RETENTION_DAYS ago; entries since then are untouched."""
+    return delete_in_batches(ProvisioningLogEntry.objects.filter(created_at__lt=older_than))

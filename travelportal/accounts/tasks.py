@@ -1,0 +1,39 @@
+"""Celery tasks of sign-in: thin, idempotent, no arguments needed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from axes.helpers import get_cool_off
+from celery import shared_task
+from django.conf import settings
+from django.db import DatabaseError
+from django.utils import timezone
+
+from travelportal.accounts import sessions, sign_in_records
+
+
+@shared_task(
+    name="accounts.prune_sign_in_records",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=60,
+    max_retries=5,
+    acks_late=True,
+)
+def prune_sign_in_records() -> dict:
+    """Forget expired lockout counters, sign-in logs older than SIGN_IN_LOG_RETENTION_DAYS,
+    expired sessions and the records of ended ones (daily)."""
+    now = timezone.now()
+    cool_off = get_cool_off()
+    records = sign_in_records.prune_sign_in_records(
+        logs_older_than=now - timedelta(days=settings.SIGN_IN_LOG_RETENTION_DAYS),
+        attempts_older_than=now - cool_off if cool_off else None,
+    )
+    ended = sessions.prune_ended_sessions(now=now)
+    return {
+        "attempts": records.attempts,
+        "logs": records.logs,
+        "failure_logs": records.failure_logs,
+        "sessions": ended.sessions,
+        "session_records": ended.records,
+    }
