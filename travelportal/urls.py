@@ -15,3 +15,6 @@ urlpatterns = [
     # Everyone's home is their trips; anonymous visitors land on sign-in from there.
     path("", RedirectView.as_view(pattern_name="approvals:trip_list"), name="home"),
 ]
+
+# A database outage met outside a view (by a middleware) answers the 503 page, not a 500.
+handler500 = "travelportal.outages.server_error"
