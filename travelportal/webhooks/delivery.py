@@ -32,6 +32,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from travelportal.retention import delete_in_batches
 from travelportal.webhooks import notifications, transport
 from travelportal.webhooks.addresses import UnsafeUrl, check_url
 from travelportal.webhooks.events import TEST_EVENT
@@ -208,17 +209,8 @@ def overdue_deliveries(*, limit: int = 500) -> list[tuple[UUID, int]]:
     return [(pk, count + 1) for pk, count in rows]
 
 
-def prune_delivery_log(*, older_than: timedelta = LOG_RETENTION, batch: int = 1000) -> int:
-    """Delete finished deliveries (and their attempts) older than ``older_than``."""
-    cutoff = timezone.now() - older_than
-    deleted = 0
-    while True:
-        ids = list(
-            Delivery.objects.exclude(status=Delivery.Status.PENDING)
-            .filter(created_at__lt=cutoff)
-            .values_list("pk", flat=True)[:batch]
-        )
-        if not ids:
-            return deleted
-        DeliveryAttempt.objects.filter(delivery_id__in=ids).delete()
-        deleted += Delivery.objects.filter(pk__in=ids).delete()[0]
+def prune_delivery_log(*, older_than: timedelta = LOG_RETENTION) -> int:
+    """Delete finished deliveries (and their attempts) older than ``older_than``, in
+    batches (``travelportal.retention``); returns how many deliveries went."""
+    old = Delivery.objects.exclude(status=Delivery.Status.PENDING).filter(created_at__lt=timezone.now() - older_than)
+    return delete_in_batches(old)
