@@ -170,3 +170,10 @@ def test_the_delivery_log_runs_the_same_queries_for_any_length(acme_admin_client
     many, sql = _count(acme_admin_client, url)
 
     assert many == few, sql
+
+
+@pytest.mark.django_db
+def test_the_developers_page_links_to_the_webhooks(acme_admin_client):
+    html = acme_admin_client.get("/company/developers/").content.decode()
+
+    assert 'href="/company/developers/webhooks/"' in html
