@@ -55,17 +55,15 @@ class ScimGroup(SCIMGroup):
     def members(self) -> list[dict[str, str]]:
         """Every member, from the memberships prefetched with their people (one query
         for a whole page of groups)."""
-        base = base_location(self.request)
-        users_path = reverse("scim:users", kwargs={"uuid": "0"}).lstrip("/")[: -len("0")]
-        return [
-            {
-                "value": str(m.user_id),
-                "$ref": urljoin(base, f"{users_path}{m.user_id}"),
-                "display": m.user.display_name or str(m.user),
-                "type": "User",
-            }
-            for m in self.obj.memberships.all()
-        ]
+        # One URL prefix for all members: a group can have 10,000 of them.
+        users = urljoin(base_location(self.request), reverse("scim:users", kwargs={"uuid": "0"}).lstrip("/")[:-1])
+        members = []
+        for m in self.obj.memberships.all():
+            value = str(m.user_id)
+            members.append(
+                {"value": value, "$ref": users + value, "display": m.user.display_name or str(m.user), "type": "User"}
+            )
+        return members
 
     def to_dict(self) -> dict[str, Any]:
         """The group as RFC 7643 §4.2 describes it; ``members`` left out (and not read)

@@ -36,6 +36,7 @@ from scim.errors import (
 from scim.filters import GroupFilter, UserFilter
 from scim.groups import ScimGroup, domain_errors, group_data, patch_change
 from scim.mapping import CORE_GROUP
+from scim.outages import DatabaseOutageAnswer
 from scim.projection import project
 from scim.schemas import SCHEMA_SCHEMA, schema_documents
 from travelportal.companies import groups
@@ -86,13 +87,14 @@ def list_response(resources: list, *, total: int, start: int = 1) -> HttpRespons
     )
 
 
-class PortalScimView(scim_views.SCIMView):
-    """django-scim2's base view with RFC 7644 §3.12 bodies on every error."""
+class PortalScimView(scim_views.SCIMView, DatabaseOutageAnswer):
+    """django-scim2's base view with RFC 7644 §3.12 bodies on every error (a database
+    outage answers 503: DatabaseOutageAnswer must stay right after SCIMView, see there)."""
 
     @method_decorator(csrf_exempt)
     def dispatch(self, request, *args, **kwargs):
-        # django-scim2's dispatch maps its exceptions to responses; a database error
-        # or anything else unexpected still gets a SCIM body (500) from it.
+        # django-scim2's dispatch maps its exceptions to responses; anything unexpected
+        # still gets a SCIM body (500) from it, a database outage a 503.
         response = super().dispatch(request, *args, **kwargs)
         if response.status_code >= 400 and not response.content:
             response = error_response(
@@ -275,7 +277,7 @@ class GroupsView(PortalScimView, scim_views.GroupsView):
         qs = Group.objects.for_company(self.company)
         if self._with_members(params):
             qs = qs.prefetch_related(
-                Prefetch("memberships", queryset=GroupMembership.objects.select_related("user").order_by("user_id"))
+                Prefetch("memberships", queryset=GroupMembership.objects.for_members_list().order_by("user_id"))
             )
         return qs
 
@@ -304,11 +306,18 @@ class GroupsView(PortalScimView, scim_views.GroupsView):
         doc = project(adapter.to_dict(), attributes=params.get("attributes"), excluded=params.get("excludedAttributes"))
         return scim_json(doc, status=status, location=adapter.location)
 
+    def get(self, request, *args, **kwargs):
+        self._note(None)
+        return super().get(request, *args, **kwargs)
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        self._note(None)
+        return super().http_method_not_allowed(request, *args, **kwargs)
+
     def get_many(self, request):
         return self._list(request, request.GET.get("filter"), request.GET)
 
     def _list(self, request, query, params):
-        self._note(None)
         start, count = self._page(request, params)
         qs = self.queryset(params)
         if query:
@@ -332,10 +341,10 @@ class GroupsView(PortalScimView, scim_views.GroupsView):
         return self._render(self.get_object(), request.GET)
 
     def post(self, request, *args, **kwargs):
+        self._note(None, "create")
         if kwargs.get("uuid"):
             return self.http_method_not_allowed(request)
         body = self.load_body(request.body)
-        self._note(None, "create")
         data = group_data(body)
         self.request.scim.user_name = data.display_name[:254]
         with domain_errors():
@@ -344,6 +353,7 @@ class GroupsView(PortalScimView, scim_views.GroupsView):
         return self._render(self._reloaded(group), request.GET, status=201)
 
     def put(self, request, *args, **kwargs):
+        self._note(None)
         if not kwargs.get("uuid"):
             return self.http_method_not_allowed(request)
         group = self.get_object()
@@ -356,6 +366,7 @@ class GroupsView(PortalScimView, scim_views.GroupsView):
     def patch(self, request, *args, **kwargs):
         """RFC 7644 §3.5.2: 204 No Content, or 200 with the group when the request asks
         for ``attributes`` (Entra reads nothing back)."""
+        self._note(None)
         if not kwargs.get("uuid"):
             return self.http_method_not_allowed(request)
         group = self.get_object(params={"excludedAttributes": "members"})
@@ -368,6 +379,7 @@ class GroupsView(PortalScimView, scim_views.GroupsView):
         return HttpResponse(status=204)
 
     def delete(self, request, *args, **kwargs):
+        self._note(None)
         if not kwargs.get("uuid"):
             return self.http_method_not_allowed(request)
         groups.delete_group(group=self.get_object(params={"excludedAttributes": "members"}))
@@ -385,6 +397,7 @@ class GroupSearchView(GroupsView):
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
+        self._note(None, "read")
         return _search(self, request)
 
 
