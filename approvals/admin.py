@@ -13,12 +13,12 @@ class ApprovalStepInline(admin.TabularInline):
 
 @admin.register(ApprovalProcess)
 class ApprovalProcessAdmin(admin.ModelAdmin):
-    list_display = ["name", "company", "kind", "owner", "updated_at"]
-    list_filter = ["kind", "company"]
+    list_display = ["name", "company", "kind", "owner", "is_active", "updated_at"]
+    list_filter = ["kind", "is_active", "company"]
     list_select_related = ["company", "owner"]
     search_fields = ["name", "owner__username", "company__slug"]
     raw_id_fields = ["owner"]
-    autocomplete_fields = ["requesters"]
+    autocomplete_fields = ["requesters", "requester_groups"]
     inlines = [ApprovalStepInline]
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from approvals.models import ApprovalProcess, Trip
-from travelportal.companies.models import Company, User
+from travelportal.companies.models import Company, Group, User
 
 
 class TripForm(forms.Form):
@@ -61,6 +61,11 @@ class ProcessForm(forms.Form):
         help_text="The default process applies to everyone no other process covers.",
     )
     requesters = PeopleField(queryset=User.objects.none(), required=False, help_text="Whose trips this approves.")
+    requester_groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.none(),
+        required=False,
+        help_text="Everyone in these groups, joining and leaving as their memberships change.",
+    )
     step_1 = PeopleField(queryset=User.objects.none(), label="Step 1 approvers")
     step_2 = PeopleField(queryset=User.objects.none(), required=False, label="Step 2 approvers (optional)")
     step_3 = PeopleField(queryset=User.objects.none(), required=False, label="Step 3 approvers (optional)")
@@ -71,13 +76,16 @@ class ProcessForm(forms.Form):
         for name in ("requesters", "step_1", "step_2", "step_3"):
             self.fields[name].queryset = people
             self.fields[name].widget.attrs["size"] = 8
+        self.fields["requester_groups"].queryset = Group.objects.for_company(company)
+        self.fields["requester_groups"].widget.attrs["size"] = 6
 
     def clean(self) -> dict:
         cleaned = super().clean()
         if cleaned.get("step_3") and not cleaned.get("step_2"):
             self.add_error("step_3", "Fill step 2 before step 3.")
-        if cleaned.get("kind") == ApprovalProcess.Kind.MANUAL and not cleaned.get("requesters"):
-            self.add_error("requesters", "A manual process needs at least one requester.")
+        manual = cleaned.get("kind") == ApprovalProcess.Kind.MANUAL
+        if manual and not cleaned.get("requesters") and not cleaned.get("requester_groups"):
+            self.add_error("requesters", "A manual process needs at least one requester: a person or a group.")
         return cleaned
 
     @property
@@ -86,7 +94,12 @@ class ProcessForm(forms.Form):
 
     @classmethod
     def initial_for(cls, process: ApprovalProcess) -> dict:
-        initial = {"name": process.name, "kind": process.kind, "requesters": list(process.requesters.all())}
+        initial = {
+            "name": process.name,
+            "kind": process.kind,
+            "requesters": list(process.requesters.all()),
+            "requester_groups": list(process.requester_groups.all()),
+        }
         for step in process.steps.all():
             initial[f"step_{step.position}"] = list(step.approvers.all())
         return initial

@@ -14,6 +14,7 @@ GET_PAGES = [
     "/company/integrations/scim",
     "/company/integrations/scim/",
     "/company/people/",
+    "/company/groups/",
     "/company/cost-centres/",
     "/company/cost-centres/new/",
     "/company/invoice-profiles/",
@@ -76,7 +77,14 @@ def test_post_endpoints_refuse_get(acme_admin_client, url):
 
 
 @pytest.mark.parametrize(
-    "url", ["/company/", "/company/integrations/scim", "/company/people/", "/company/provisioning-activity/"]
+    "url",
+    [
+        "/company/",
+        "/company/integrations/scim",
+        "/company/people/",
+        "/company/groups/",
+        "/company/provisioning-activity/",
+    ],
 )
 def test_read_only_pages_refuse_post(acme_admin_client, url):
     assert acme_admin_client.post(url).status_code == 405
@@ -94,6 +102,7 @@ def test_the_sidebar_mirrors_the_tutorial_path(acme_admin_client):
         "Integrations",
         "SCIM",
         "People",
+        "Groups",
         "Cost centres",
         "Invoice profiles",
         "Travel policies",
@@ -102,6 +111,7 @@ def test_the_sidebar_mirrors_the_tutorial_path(acme_admin_client):
     ):
         assert label in html
     assert 'href="/company/approval-processes/"' in html
+    assert 'href="/company/groups/"' in html
     assert 'aria-current="page">SCIM<' in html
 
 
@@ -110,3 +120,47 @@ def test_archive_endpoints_refuse_get(acme_admin_client, company):
     assert acme_admin_client.get(f"/company/cost-centres/{centre.pk}/archive").status_code == 405
     centre.refresh_from_db()
     assert centre.archived_at is None
+
+
+# --- Pages of one object: another company's is a 404 -------------------------------------
+
+
+@pytest.fixture
+def acme_group(company, traveller):
+    from travelportal.companies.groups import GroupData, create_group
+
+    return create_group(company=company, data=GroupData(display_name="Sales", members=[str(traveller.pk)]))
+
+
+GROUP_PAGES = ["/company/groups/{pk}/", "/company/groups/{pk}/edit/"]
+
+
+@pytest.mark.parametrize("url", GROUP_PAGES)
+def test_an_admin_opens_a_groups_pages(acme_admin_client, acme_group, url):
+    response = acme_admin_client.get(url.format(pk=acme_group.pk))
+    assert response.status_code == 200
+    assert b"Company Settings" in response.content
+
+
+@pytest.mark.parametrize("url", GROUP_PAGES)
+def test_a_traveller_is_refused_a_groups_pages(traveller_client, acme_group, url):
+    assert traveller_client.get(url.format(pk=acme_group.pk)).status_code == 403
+
+
+@pytest.mark.parametrize("url", GROUP_PAGES)
+def test_anonymous_visitors_are_sent_to_sign_in_from_a_groups_pages(client, acme_group, url):
+    response = client.get(url.format(pk=acme_group.pk))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+@pytest.mark.parametrize("url", GROUP_PAGES)
+def test_another_companys_group_is_not_found(other_admin_client, acme_group, url):
+    assert other_admin_client.get(url.format(pk=acme_group.pk)).status_code == 404
+
+
+def test_another_companys_group_can_not_be_edited(other_admin_client, acme_group):
+    response = other_admin_client.post(f"/company/groups/{acme_group.pk}/edit/", {"policy_rank": "1"})
+    assert response.status_code == 404
+    acme_group.refresh_from_db()
+    assert acme_group.policy_rank == 100

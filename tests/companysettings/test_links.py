@@ -13,7 +13,8 @@ from django.conf import settings
 from django.urls import Resolver404, resolve, reverse
 
 from approvals.models import ApprovalProcess
-from travelportal.companies.models import CostCentre, InvoiceProfile, TravelPolicy
+from travelportal.companies.groups import GroupData, create_group
+from travelportal.companies.models import CostCentre, Group, InvoiceProfile, TravelPolicy
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 # An attribute whose value starts with one "/": a path on this site written by hand.
@@ -93,11 +94,17 @@ def catalogue(company):
 
 def settings_pages(company, traveller, catalogue) -> list[str]:
     process = ApprovalProcess.objects.create(company=company, name="Tom's", kind=ApprovalProcess.Kind.MANUAL)
+    group = create_group(company=company, data=GroupData(display_name="Sales", members=[str(traveller.pk)]))
+    process.requester_groups.add(group)
+    Group.objects.filter(pk=group.pk).update(travel_policy=catalogue["travel-policies"])
     pages = [
         reverse("companysettings:scim"),
         reverse("companysettings:people"),
         reverse("companysettings:person", args=[traveller.pk]),
         reverse("companysettings:person-edit", args=[traveller.pk]),
+        reverse("companysettings:groups"),
+        reverse("companysettings:group", args=[group.pk]),
+        reverse("companysettings:group-edit", args=[group.pk]),
         reverse("companysettings:activity"),
         reverse("approvals:process_list"),
         reverse("approvals:process_new"),
@@ -131,6 +138,7 @@ def test_the_navigation_links_to_the_named_pages(acme_admin_client):
         "companysettings:landing",
         "companysettings:scim",
         "companysettings:people",
+        "companysettings:groups",
         "companysettings:cost-centres",
         "companysettings:invoice-profiles",
         "companysettings:travel-policies",

@@ -12,10 +12,20 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
-from travelportal.companies.models import Company, CostCentre, InvoiceProfile, TravelPolicy, User
+from travelportal.companies.groups import delete_group
+from travelportal.companies.models import (
+    Company,
+    CostCentre,
+    Group,
+    GroupMembership,
+    InvoiceProfile,
+    TravelPolicy,
+    User,
+)
 from travelportal.companies.people import deactivate_person, reactivate_person, save_person_changes
 from travelportal.companies.signals import report_person_changes
 
@@ -271,3 +281,61 @@ def _model_field(name: str):
         return User._meta.get_field(name)
     except FieldDoesNotExist:
         return None
+
+
+class GroupMembershipInline(admin.TabularInline):
+    """Members, read-only: memberships change through the groups domain (SCIM), which
+    reports them to the approval chains; an edit here would not."""
+
+    model = GroupMembership
+    extra = 0
+    fields = ["user", "created_at"]
+    readonly_fields = ["user", "created_at"]
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Group)
+class GroupAdmin(admin.ModelAdmin):
+    """Groups of every company. Members are written over SCIM and only shown here; a
+    deletion goes through ``delete_group``, so processes naming the group let go of it.
+    The member count comes from one annotated subquery, not a query per row."""
+
+    list_display = ["display_name", "company", "external_id", "scim_managed", "member_count", "travel_policy"]
+    list_select_related = ["company", "travel_policy"]
+    list_filter = ["company", "scim_managed"]
+    search_fields = ["display_name", "external_id", "company__name", "company__slug"]
+    readonly_fields = ["id", "created_at", "updated_at"]
+    raw_id_fields = ["travel_policy"]
+    ordering = ["company__name", "display_name"]
+    inlines = [GroupMembershipInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
+        members = (
+            GroupMembership.objects.filter(group=OuterRef("pk")).order_by().values("group").annotate(n=Count("pk"))
+        ).values("n")
+        return super().get_queryset(request).annotate(_member_count=Coalesce(Subquery(members), 0))
+
+    def get_readonly_fields(self, request, obj=None):
+        # A group never moves to another company: its members and processes belong to it.
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "company"] if obj is not None else fields
+
+    def delete_model(self, request: HttpRequest, obj: Group) -> None:
+        delete_group(group=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Group]) -> None:
+        for group in queryset.order_by("pk"):
+            delete_group(group=group)
+
+    @admin.display(description="members", ordering="_member_count")
+    def member_count(self, obj: Group) -> int:
+        return obj._member_count

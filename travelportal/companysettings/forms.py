@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.forms.models import fields_for_model
 from django.utils import timezone
 
-from travelportal.companies.models import Company, CostCentre, InvoiceProfile, TravelPolicy, User
+from travelportal.companies.models import Company, CostCentre, Group, InvoiceProfile, TravelPolicy, User
 from travelportal.companysettings.services import IDP_OWNED_FIELDS, LOCALLY_EDITABLE_FIELDS, editable_fields_for
 from travelportal.provisioning.models import ProvisioningLogEntry
 
@@ -276,6 +276,39 @@ class PersonForm(forms.Form):
         meanwhile (by a provisioning cycle, or another admin)."""
         editable = set(editable_fields_for(self.person))
         return {name: self.cleaned_data[name] for name in self.changed_data if name in editable}
+
+
+# --- Groups --------------------------------------------------------------------------------
+
+
+class GroupSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=256, label="Search groups")
+
+
+class GroupPolicyForm(forms.Form):
+    """What the portal owns of a group: its travel policy and its place in the policy order.
+    Its name, externalId and members come from the identity provider and are not here."""
+
+    travel_policy = forms.ModelChoiceField(
+        queryset=TravelPolicy.objects.none(),
+        required=False,
+        empty_label="No travel policy",
+        help_text="Applies to the members who have no travel policy of their own.",
+    )
+    policy_rank = forms.IntegerField(
+        min_value=0,
+        max_value=1_000_000,
+        label="Policy order",
+        help_text="When a person's groups carry several policies, the lowest order applies (then the group's name).",
+    )
+
+    def __init__(self, *args, group: Group, **kwargs) -> None:
+        kwargs.setdefault("initial", {"travel_policy": group.travel_policy_id, "policy_rank": group.policy_rank})
+        super().__init__(*args, **kwargs)
+        # Archived policies are not offered, except the one the group already has.
+        self.fields["travel_policy"].queryset = TravelPolicy.objects.filter(company_id=group.company_id).filter(
+            Q(archived_at__isnull=True) | Q(pk=group.travel_policy_id)
+        )
 
 
 # --- Provisioning activity -----------------------------------------------------------------

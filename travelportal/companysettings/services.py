@@ -1,21 +1,33 @@
 """What a company admin changes from Company Settings.
 
 Catalogue entries (cost centres, invoice profiles, travel policies) are created and edited
-through their model forms; these functions hold the rules that go beyond one form.
+through their model forms; these functions hold the rules that go beyond one form. Of a
+group only what the portal owns is changed here (its travel policy and policy order);
+its name, externalId and members belong to the identity provider and ``companies.groups``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from scim.mapping import IDP_OWNED_FIELDS
-from travelportal.companies.models import CatalogueEntry, Company, User
+from travelportal.companies.models import CatalogueEntry, Company, Group, GroupMembership, TravelPolicy, User
 from travelportal.companies.people import save_person_changes
 
-__all__ = ["IDP_OWNED_FIELDS", "LOCALLY_EDITABLE_FIELDS", "editable_fields_for", "search_people", "update_person"]
+__all__ = [
+    "IDP_OWNED_FIELDS",
+    "LOCALLY_EDITABLE_FIELDS",
+    "editable_fields_for",
+    "search_groups",
+    "search_people",
+    "set_group_policy",
+    "update_person",
+]
 
 # What an admin may edit on a person the portal owns. userName and externalId are the
 # person's identity towards sign-in and the identity provider, so they are never edited here.
@@ -68,6 +80,53 @@ def search_people(*, company: Company, query: str = "", status: str = "") -> Que
     if status:
         people = people.filter(is_active=status == "active")
     return people.order_by("family_name", "given_name", "username", "id")
+
+
+def search_groups(*, company: Company, query: str = "") -> QuerySet[Group]:
+    """The company's groups for the Groups list, narrowed by a search on the name, ordered
+    by name, with ``member_count`` and ``process_count`` (the approval processes naming
+    it). The members are counted in a subquery, so a group of 10,000 costs one count, not
+    a join that multiplies its rows by the processes."""
+    members = (
+        GroupMembership.objects.filter(group=OuterRef("pk")).order_by().values("group").annotate(n=Count("pk"))
+    ).values("n")
+    groups = (
+        Group.objects.for_company(company)
+        .select_related("travel_policy")
+        .annotate(member_count=Coalesce(Subquery(members), 0), process_count=Count("approval_processes"))
+    )
+    query = query.strip()
+    if query:
+        groups = groups.filter(display_name__icontains=query)
+    return groups.order_by("display_name", "id")
+
+
+def set_group_policy(*, group: Group, travel_policy: TravelPolicy | None, policy_rank: int) -> list[str]:
+    """Set what the portal owns of a group: the travel policy it gives its members and its
+    place in the order of their groups' policies (lowest first). Returns the fields that
+    changed. The identity provider never writes these, so a provisioning cycle keeps them,
+    and they are no part of the SCIM resource, whose ``meta.lastModified`` stays as it is."""
+    errors = {}
+    # An archived policy is not given anew, though a group that has one may keep it.
+    newly_archived = (
+        travel_policy is not None and travel_policy.is_archived and travel_policy.pk != group.travel_policy_id
+    )
+    if travel_policy is not None and (travel_policy.company_id != group.company_id or newly_archived):
+        errors["travel_policy"] = "Choose a travel policy of the company that is in use."
+    if not isinstance(policy_rank, int) or policy_rank < 0:
+        errors["policy_rank"] = "The policy order is a whole number, 0 or more."
+    if errors:
+        raise ValidationError(errors)
+    changed = {}
+    if group.travel_policy_id != getattr(travel_policy, "pk", None):
+        changed["travel_policy"] = travel_policy
+    if group.policy_rank != policy_rank:
+        changed["policy_rank"] = policy_rank
+    if changed:
+        Group.objects.filter(pk=group.pk).update(**changed)
+        for name, value in changed.items():
+            setattr(group, name, value)
+    return list(changed)
 
 
 def set_scim_enabled(*, company: Company, enabled: bool) -> bool:

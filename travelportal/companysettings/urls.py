@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from travelportal.companysettings.views import activity, catalogue, developers, people, scim, webhooks
+from travelportal.companysettings.views import activity, catalogue, developers, groups, people, scim, webhooks
 
 app_name = "companysettings"
 
@@ -28,6 +28,9 @@ urlpatterns = [
     path("people/", people.people_list, name="people"),
     path("people/<uuid:pk>/", people.person_detail, name="person"),
     path("people/<uuid:pk>/edit/", people.person_edit, name="person-edit"),
+    path("groups/", groups.group_list, name="groups"),
+    path("groups/<uuid:pk>/", groups.group_detail, name="group"),
+    path("groups/<uuid:pk>/edit/", groups.group_edit, name="group-edit"),
     path("provisioning-activity/", activity.provisioning_activity, name="activity"),
 ]
 

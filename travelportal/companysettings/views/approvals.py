@@ -43,7 +43,7 @@ def process_list(request: HttpRequest, company: Company) -> HttpResponse:
             )  # fmt: skip
             processes = processes.involving(people)
     processes = (
-        processes.annotate(requester_count=Count("requesters", distinct=True))
+        processes.with_requester_count()
         .prefetch_related(Prefetch("steps", queryset=ApprovalStep.objects.prefetch_related("approvers")))
         .order_by("kind", "name", "pk")
     )
@@ -60,7 +60,8 @@ def process_detail(request: HttpRequest, company: Company, pk: int) -> HttpRespo
     )
     requesters = process.requesters.order_by("family_name", "given_name", "username")
     page = Paginator(requesters, REQUESTERS_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "approvals/process_detail.html", _context(process=process, page=page))
+    groups = process.requester_groups.annotate(member_count=Count("memberships")).order_by("display_name", "pk")
+    return render(request, "approvals/process_detail.html", _context(process=process, page=page, groups=groups))
 
 
 @require_http_methods(["GET", "POST"])
@@ -78,7 +79,7 @@ def process_edit(request: HttpRequest, company: Company, pk: int | None = None) 
         try:
             process = save_process(
                 company=company, process=process, name=data["name"], kind=data["kind"],
-                requesters=data["requesters"], steps=form.steps,
+                requesters=data["requesters"], requester_groups=data["requester_groups"], steps=form.steps,
             )  # fmt: skip
         except ValidationError as exc:
             add_service_errors(form, exc)

@@ -43,6 +43,8 @@ def person_detail(request: HttpRequest, company: Company, pk) -> HttpResponse:
         "invoice_profiles": person.invoice_profiles.all(),
         "direct_reports": User.objects.for_company(company).filter(manager=person).order_by("family_name"),
         "chain": approval_steps_for(person),
+        "effective_policy": person.effective_travel_policy(),
+        "groups": person.scim_groups.select_related("travel_policy").order_by("display_name", "id"),
         "idp_owned_fields": IDP_OWNED_FIELDS,
     }
     return render(request, "companysettings/person_detail.html", context)
