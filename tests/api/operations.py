@@ -26,7 +26,9 @@ def _ops() -> list[Operation]:
     admin = lambda w: str(w["admin"].pk)  # noqa: E731
     steps = lambda w: [{"approver_ids": [admin(w)]}]  # noqa: E731
     return [
-        Operation("list cost centres", "GET", lambda w: "/api/cost_centers", "cost_centers:read", envelope="cost_centers"),
+        Operation(
+            "list cost centres", "GET", lambda w: "/api/cost_centers", "cost_centers:read", envelope="cost_centers"
+        ),
         Operation("get a cost centre", "GET", cc, "cost_centers:read"),
         Operation(
             "create a cost centre", "POST", lambda w: "/api/cost_centers", "cost_centers:write", 201,

@@ -7,12 +7,19 @@ from rest_framework.permissions import BasePermission
 from travelportal.api.authentication import ApiCaller
 from travelportal.api.problems import InsufficientScope
 
+# No action: a method the path does not take, answered 405 once the caller is known.
+# "metadata": OPTIONS, which describes the path and reads no data.
+NO_SCOPE_ACTIONS = (None, "metadata")
+
 
 def required_scope(view) -> str | None:
     """The scope ``view``'s current action needs, from its ``required_scopes`` map
     (action name to scope). An action missing from the map needs a scope nobody has, so
     a forgotten entry refuses rather than opens."""
-    return getattr(view, "required_scopes", {}).get(getattr(view, "action", None), "unmapped")
+    action = getattr(view, "action", None)
+    if action in NO_SCOPE_ACTIONS:
+        return None
+    return getattr(view, "required_scopes", {}).get(action, "unmapped")
 
 
 class HasRequiredScope(BasePermission):
