@@ -98,13 +98,17 @@ def edit_group(*, group: Group, edit: Callable[[Group], GroupChange]) -> Group:
     )
     if changed:
         _save(fresh, creating=False, fields=changed)
-    current = set(GroupMembership.objects.filter(group=fresh).values_list("user_id", flat=True))
-    removed_ids = {_as_uuid(i) for i in change.remove} - {None}
+    memberships = GroupMembership.objects.filter(group=fresh)
     if change.replace_members is not None:
+        current = set(memberships.values_list("user_id", flat=True))
         target = {u.pk for u in wanted}
     else:
-        target = set(current) - removed_ids
-        target |= {u.pk for u in wanted}
+        # Only the memberships this change is about: a batch of 100 added to a group of
+        # 10,000 reads 100 rows, not the whole group.
+        removed_ids = {_as_uuid(i) for i in change.remove} - {None}
+        concerned = removed_ids | {u.pk for u in wanted}
+        current = set(memberships.filter(user_id__in=concerned).values_list("user_id", flat=True) if concerned else ())
+        target = (current - removed_ids) | {u.pk for u in wanted}
     _change_members(fresh, add=[u for u in wanted if u.pk in target - current], remove=current - target)
     return fresh
 
