@@ -218,7 +218,20 @@ class Trip(models.Model):
             return False
         if person.is_company_admin and person.pk != self.traveller_id:
             return True
-        return self.current_approvers.filter(pk=person.pk).exists()
+        if not self.current_approvers.filter(pk=person.pk).exists():
+            return False
+        # A step that falls to the admins is theirs only while they are admins: someone
+        # demoted stays listed until the coalesced rebuild runs, and must not decide
+        # meanwhile.
+        return not self.current_step_falls_to_admins()
+
+    def current_step_falls_to_admins(self) -> bool:
+        """Whether the current step is decided by the company admins: a step with no
+        manager left, or a step the trip's process no longer has."""
+        if self.process_id is None:
+            return True
+        step = ApprovalStep.objects.filter(process_id=self.process_id, position=self.current_step).first()
+        return step is None or step.fallback_to_admins
 
 
 class TripEvent(models.Model):

@@ -50,3 +50,29 @@ def test_a_demoted_admin_leaves_chains_and_trips_and_cannot_decide(
     assert decided.status_code == 404
     trip.refresh_from_db()
     assert (trip.status, trip.current_step) == (Trip.Status.PENDING, 1)
+
+
+def test_a_demoted_admin_cannot_decide_even_before_the_rebuild_runs(
+    automated, make_person, acme_admin, acme_admin_client, django_capture_on_commit_callbacks
+):
+    from approvals.services.trips import NotAnApprover, approve_trip
+
+    deputy = make_person("deputy", role=User.Role.ADMIN, family_name="Deputy")
+    gone = make_person("gone", is_active=False)
+    rita = make_person("rita", manager=gone)
+    rebuild_approval_processes(company=automated)
+    trip = create_trip(
+        traveller=rita, requested_by=rita, destination="Lisbon", start_date=date(2027, 3, 1),
+        end_date=date(2027, 3, 4), purpose="Customer visit", estimated_cost=Decimal("500"), currency="EUR",
+    )  # fmt: skip
+
+    # The rebuild is queued for after the commit and not run here.
+    with django_capture_on_commit_callbacks(execute=False):
+        acme_admin_client.post(f"/company/people/{deputy.pk}/edit/", _form_data(deputy, role=User.Role.TRAVELLER))
+
+    demoted = User.objects.get(pk=deputy.pk)
+    assert demoted in trip.current_approvers.all()
+    assert not trip.can_be_decided_by(demoted)
+    with pytest.raises(NotAnApprover):
+        approve_trip(trip=trip, approver=demoted, step=1)
+    assert trip.can_be_decided_by(acme_admin)
