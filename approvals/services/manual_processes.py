@@ -60,11 +60,13 @@ def save_process(
         raise ValidationError(errors)
     is_default = kind == ApprovalProcess.Kind.DEFAULT
     with transaction.atomic():
-        # Groups first, then the process: the order delete_group takes them in, so a group
-        # deleted meanwhile is waited for and then seen gone, not a deadlock.
+        # Groups first (those it names now and those it will), then the process: the order
+        # delete_group takes them in, so a group deleted meanwhile is waited for and then
+        # seen gone, instead of the two deadlocking.
+        named_now = [] if process is None else list(process.requester_groups.values_list("pk", flat=True))
         kept = set(
-            Group.objects.select_for_update()
-            .filter(pk__in=[g.pk for g in requester_groups])
+            Group.objects.select_for_update(no_key=True)
+            .filter(pk__in={*named_now, *(g.pk for g in requester_groups)})
             .order_by("pk")
             .values_list("pk", flat=True)
         )
@@ -105,11 +107,13 @@ def remove_deleted_group(*, group: Group) -> list[ApprovalProcess]:
     kept for an admin to see and fix, and applies to nobody. Returns the processes
     deactivated.
 
-    Runs inside the group's deletion, with the group's row locked (``save_process`` locks
-    its groups before its process, in the same order). Its members' trips move with the
-    coalesced rebuild their leaving the group already asked for."""
+    Runs inside the group's deletion, with the group's row locked, and locks the processes
+    before their rows of the group: the order ``save_process`` takes them in. Its members'
+    trips move with the coalesced rebuild their leaving the group already asked for."""
     through = ApprovalProcess.requester_groups.through
-    process_ids = list(through.objects.filter(group=group).values_list("approvalprocess_id", flat=True))
+    # The processes before their rows of the group, as save_process takes them.
+    naming = ApprovalProcess.objects.filter(pk__in=through.objects.filter(group=group).values("approvalprocess_id"))
+    process_ids = list(naming.select_for_update().order_by("pk").values_list("pk", flat=True))
     if not process_ids:
         return []
     through.objects.filter(group=group).delete()
@@ -119,7 +123,7 @@ def remove_deleted_group(*, group: Group) -> list[ApprovalProcess]:
         .exclude(Exists(through.objects.filter(approvalprocess_id=OuterRef("pk"))))
         .order_by("pk")
     )
-    deactivated = list(left_empty.select_for_update())
+    deactivated = list(left_empty)
     now = timezone.now()
     ApprovalProcess.objects.filter(pk__in=[p.pk for p in deactivated]).update(is_active=False, updated_at=now)
     for process in deactivated:
