@@ -118,7 +118,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # userName uniqueness is a case-insensitive UniqueConstraint on live users (deleted users
 # free their userName), which the field-level unique=True check cannot express.
-SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+SILENCED_SYSTEM_CHECKS = [
+    "auth.W004",
+    # django-oauth-toolkit refuses hashed token storage with a refresh grace period because
+    # its grace period returns the stored tokens; ours returns the sealed pair instead
+    # (travelportal.tokens.oauth2_validators).
+    "oauth2_provider.E001",
+]
 
 # URL names, resolved by Django when it redirects (resolve_url).
 LOGIN_URL = "accounts:login"
@@ -212,9 +218,10 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "travelportal.tokens.oauth2_validators.CompanyOAuth2Validator",
     "ACCESS_TOKEN_ADMIN_CLASS": "travelportal.tokens.admin.CompanyAccessTokenAdmin",
     "REFRESH_TOKEN_ADMIN_CLASS": "travelportal.tokens.admin.CompanyRefreshTokenAdmin",
-    # Tokens stay in plain text at rest (only their SHA-256 is looked up): the refresh
-    # grace period must hand back the previously issued pair, which hashing would lose.
-    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": False,
+    # Tokens are stored only as their SHA-256 (token_checksum, which every lookup uses);
+    # the token column stays blank. The refresh grace period still hands back the pair it
+    # issued first: CompanyOAuth2Validator seals it under the previous refresh token.
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     # Off on purpose: with it, one replayed old refresh token (a retry after the grace
     # period) revokes the whole family, and Entra's job would be quarantined.
     "REFRESH_TOKEN_REUSE_PROTECTION": False,
@@ -229,6 +236,7 @@ REST_FRAMEWORK = {
         "travelportal.api.authentication.BearerTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["travelportal.api.permissions.HasRequiredScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["travelportal.api.throttling.CompanyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "travelportal.api.openapi.ScopedAutoSchema",

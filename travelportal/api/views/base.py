@@ -9,6 +9,7 @@ from rest_framework.renderers import JSONRenderer
 from travelportal.api.authentication import ApiCaller, ApiKeyAuthentication, BearerTokenAuthentication
 from travelportal.api.pagination import EnvelopePagination
 from travelportal.api.permissions import HasRequiredScope
+from travelportal.api.throttling import CompanyRateThrottle
 from travelportal.api.versioning import API_VERSION_HEADER, api_version
 
 
@@ -19,6 +20,7 @@ class ApiViewSet(viewsets.GenericViewSet):
 
     authentication_classes = [ApiKeyAuthentication, BearerTokenAuthentication]
     permission_classes = [HasRequiredScope]
+    throttle_classes = [CompanyRateThrottle]
     renderer_classes = [JSONRenderer]
     parser_classes = [JSONParser]
     pagination_class = EnvelopePagination
