@@ -26,6 +26,7 @@ ERROR_ANSWERS: dict[str, str] = {
     "406": "The requested media type is not available",
     "409": "The resource changed meanwhile (a trip already decided)",
     "415": "The request body is not JSON",
+    "429": "The company's request rate limit (shared with its SCIM clients) is spent; see Retry-After",
 }
 
 
@@ -106,6 +107,16 @@ class ScopedAutoSchema(AutoSchema):
                 )
             )
         return parameters
+
+    def _get_paginator(self):
+        # An @action's own pagination_class (None: a plain list) decides its answer's shape;
+        # drf-spectacular would otherwise take the viewset's.
+        handler = getattr(self.view, getattr(self.view, "action", None) or "", None)
+        action_kwargs = getattr(handler, "kwargs", {})
+        if "pagination_class" in action_kwargs:
+            pagination_class = action_kwargs["pagination_class"]
+            return pagination_class() if pagination_class else None
+        return super()._get_paginator()
 
     def _get_response_bodies(self, direction="response") -> dict:
         responses = super()._get_response_bodies(direction)
