@@ -188,7 +188,7 @@ class WebhookViewSet(ApiViewSet):
         return Response(TestResultSerializer(result).data)
 
     @extend_schema(responses={200: EventSerializer(many=True)})
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def events(self, request):
         """The events a subscription can listen to (TravelPerk answers a plain list)."""
         return Response(EventSerializer(EVENT_TYPES, many=True).data)

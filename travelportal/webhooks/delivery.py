@@ -100,7 +100,9 @@ def attempt_delivery(*, delivery_id: UUID | str, attempt: int) -> Outcome | None
         return Outcome(attempt=None)
     if not pending.update(attempt_count=attempt, next_attempt_at=now + ATTEMPT_LEASE):
         return None
-    delivery = Delivery.objects.select_related("subscription").get(pk=delivery_id)
+    delivery = Delivery.objects.select_related("subscription").filter(pk=delivery_id).first()
+    if delivery is None:  # its subscription was deleted meanwhile
+        return None
     is_test = delivery.event == TEST_EVENT
     if not delivery.subscription.enabled and not is_test:
         Delivery.objects.filter(pk=delivery.pk).update(
