@@ -261,7 +261,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api",
-    "ENUM_NAME_OVERRIDES": {"CabinClassEnum": "travelportal.companies.models.TravelPolicy.CabinClass"},
+    # Choices shared by several fields, or several fields named alike ("status" of trips and
+    # of webhook deliveries), each get one named enum.
+    "ENUM_NAME_OVERRIDES": {
+        "CabinClassEnum": "travelportal.companies.models.TravelPolicy.CabinClass",
+        "TripStatusEnum": "approvals.models.Trip.Status",
+        "DeliveryStatusEnum": "travelportal.webhooks.models.Delivery.Status",
+    },
 }
 
 # --- Celery ----------------------------------------------------------------------------
