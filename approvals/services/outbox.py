@@ -4,6 +4,8 @@ one coalesced rebuild per company after the commit (run by ``chain_rebuilds``)."
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from functools import partial
@@ -20,8 +22,41 @@ from travelportal.companies.models import Company
 logger = logging.getLogger(__name__)
 
 # A queued rebuild older than this is presumed lost (broker down, worker killed) and is
-# enqueued again by the next change or by the periodic sweep.
-STALE_SCHEDULE = timedelta(seconds=60)
+# enqueued again by the next change; the periodic sweep does not wait for it. Well above
+# the coalescing delay, so a task that is merely waiting its turn is rarely doubled (a
+# doubled one finds nothing left to do).
+STALE_SCHEDULE = timedelta(seconds=20)
+
+
+class RateLimitedWarning:
+    """Logs a warning at most once per ``interval`` seconds in this process, saying how
+    many like it were held back: while Redis is down every SCIM write fails to enqueue,
+    and one line a minute says so as well as a thousand."""
+
+    def __init__(self, log: logging.Logger, *, interval: float = 60.0) -> None:
+        self.log = log
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._next_at = 0.0
+        self._held_back = 0
+
+    def __call__(self, message: str, *args: object) -> bool:
+        """Log ``message % args`` unless one was logged within the interval; True if logged."""
+        now = time.monotonic()
+        with self._lock:
+            if now < self._next_at:
+                self._held_back += 1
+                return False
+            held_back, self._held_back = self._held_back, 0
+            self._next_at = now + self.interval
+        if held_back:
+            message += " (%d more like this in the last %d s were not logged)"
+            args = (*args, held_back, int(self.interval))
+        self.log.warning(message, *args)
+        return True
+
+
+_enqueue_failed = RateLimitedWarning(logger)
 
 
 def record_people_changes(*, company_id: int, user_ids: Sequence[UUID]) -> None:
@@ -66,10 +101,16 @@ def schedule_chain_rebuild(*, company_id: int) -> bool:
             return False
     try:
         process_chain_changes.apply_async(args=[company_id], countdown=coalesce_seconds(), retry=False)
-    except Exception:
+    except Exception as exc:
         # Drop our marker so the next change tries the broker again at once instead of
         # presuming a task is queued for STALE_SCHEDULE; the outbox rows wait either way.
+        # The publish gives up within about 100 ms (CELERY_BROKER_TRANSPORT_OPTIONS).
         ScheduledRebuild.objects.filter(company_id=company_id, scheduled_at=now).delete()
-        logger.warning("Could not enqueue the approval chain rebuild of company %s; the sweep will.", company_id)
+        _enqueue_failed(
+            "Could not enqueue the approval chain rebuild of company %s (%s); the outbox keeps the change "
+            "and the sweep will rebuild once the broker is back.",
+            company_id,
+            exc,
+        )
         return False
     return True
