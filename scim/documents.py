@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from scim.errors import InvalidPath, InvalidSyntax, InvalidValue, Mutability, NoTarget
@@ -203,14 +204,14 @@ def work_element(target: dict, name: str, *, create: bool) -> dict:
 # --- PATCH ---------------------------------------------------------------------------
 
 
-def apply_patch(document: dict[str, Any], body: Any) -> dict[str, Any]:
-    """Apply a PatchOp body to a copy of ``document`` and return the copy."""
+def patch_operations(body: Any) -> Iterator[tuple[str, str, Any]]:
+    """The operations of a PatchOp body (RFC 7644 §3.5.2) as (op lower-cased, path
+    stripped or "", value), each checked for its shape; keys in any case."""
     if not isinstance(body, dict):
         raise InvalidSyntax("The request body must be a JSON object.")
     operations = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "operations"), None)
     if not isinstance(operations, list) or not operations:
         raise InvalidSyntax("A PATCH needs a non-empty Operations array.")
-    doc = copy.deepcopy(document)
     for operation in operations:
         if not isinstance(operation, dict):
             raise InvalidSyntax("Each operation must be an object.")
@@ -225,7 +226,14 @@ def apply_patch(document: dict[str, Any], body: Any) -> dict[str, Any]:
         path = fields.get("path")
         if path is not None and not isinstance(path, str):
             raise InvalidPath("path must be a string.")
-        _apply_operation(doc, op.lower(), path.strip() if path else "", fields.get("value"))
+        yield op.lower(), path.strip() if path else "", fields.get("value")
+
+
+def apply_patch(document: dict[str, Any], body: Any) -> dict[str, Any]:
+    """Apply a PatchOp body to a copy of ``document`` and return the copy."""
+    doc = copy.deepcopy(document)
+    for op, path, value in patch_operations(body):
+        _apply_operation(doc, op, path, value)
     return doc
 
 

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django_scim.adapters import SCIMGroup
 
 from scim.adapters import base_location
+from scim.documents import patch_operations
 from scim.errors import InvalidPath, InvalidSyntax, InvalidValue, Mutability, NoTarget, Uniqueness
 from scim.mapping import CORE_GROUP
 from travelportal.companies import groups
@@ -196,25 +197,9 @@ class _Plan:
 
 def patch_change(body: Any) -> groups.GroupChange:
     """A PatchOp body (RFC 7644 §3.5.2) as one ``GroupChange``."""
-    if not isinstance(body, dict):
-        raise InvalidSyntax("The request body must be a JSON object.")
-    operations = next((v for k, v in body.items() if isinstance(k, str) and k.lower() == "operations"), None)
-    if not isinstance(operations, list) or not operations:
-        raise InvalidSyntax("A PATCH needs a non-empty Operations array.")
     plan = _Plan()
-    for operation in operations:
-        if not isinstance(operation, dict):
-            raise InvalidSyntax("Each operation must be an object.")
-        fields = {str(k).lower(): v for k, v in operation.items()}
-        op = fields.get("op")
-        if not isinstance(op, str) or op.lower() not in ("add", "replace", "remove"):
-            raise InvalidSyntax(f"Unknown PATCH op {op!r}; use add, replace or remove.")
-        path = fields.get("path")
-        if path is not None and not isinstance(path, str):
-            raise InvalidPath("path must be a string.")
-        if op.lower() != "remove" and "value" not in fields:
-            raise InvalidSyntax(f"A {op} operation needs a value.")
-        _apply(plan, op.lower(), (path or "").strip(), fields.get("value"))
+    for op, path, value in patch_operations(body):
+        _apply(plan, op, path, value)
     return plan.change
 
 

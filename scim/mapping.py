@@ -178,8 +178,9 @@ def _text(name: str, description: str, model_field: str, **kwargs) -> Attribute:
     return Attribute(name, description, model_field=model_field, filter_ops=STRING_OPS, **kwargs)
 
 
-CORE_ATTRIBUTES: tuple[Attribute, ...] = (
-    Attribute(
+def _id_attribute() -> Attribute:
+    """``id``, common to every resource (RFC 7643 §3.1): the row's UUID primary key."""
+    return Attribute(
         "id",
         "Assigned by the portal.",
         mutability="readOnly",
@@ -190,7 +191,39 @@ CORE_ATTRIBUTES: tuple[Attribute, ...] = (
         filter_ops=EQUALITY_OPS,
         common=True,
         idp_owned=False,
-    ),
+    )
+
+
+def _meta_attribute(noun: str) -> Attribute:
+    """``meta`` (RFC 7643 §3.1), of which the dates can be filtered."""
+
+    def moment(name: str, description: str, model_field: str) -> Attribute:
+        return Attribute(
+            name,
+            description,
+            type="dateTime",
+            mutability="readOnly",
+            model_field=model_field,
+            filter_ops=ORDER_OPS,
+            idp_owned=False,
+        )
+
+    return Attribute(
+        "meta",
+        "Resource metadata.",
+        type="complex",
+        mutability="readOnly",
+        common=True,
+        idp_owned=False,
+        sub_attributes=(
+            moment("created", f"When the {noun} was created.", "created_at"),
+            moment("lastModified", f"When the {noun} last changed.", "updated_at"),
+        ),
+    )
+
+
+CORE_ATTRIBUTES: tuple[Attribute, ...] = (
+    _id_attribute(),
     _text("externalId", "The identity provider's identifier of the user.", "external_id", common=True),
     Attribute(
         "userName",
@@ -247,34 +280,7 @@ CORE_ATTRIBUTES: tuple[Attribute, ...] = (
             Attribute("display", "The group's displayName.", mutability="readOnly", idp_owned=False),
         ),
     ),
-    Attribute(
-        "meta",
-        "Resource metadata.",
-        type="complex",
-        mutability="readOnly",
-        common=True,
-        idp_owned=False,
-        sub_attributes=(
-            Attribute(
-                "created",
-                "When the resource was created.",
-                type="dateTime",
-                mutability="readOnly",
-                model_field="created_at",
-                filter_ops=ORDER_OPS,
-                idp_owned=False,
-            ),
-            Attribute(
-                "lastModified",
-                "When the resource last changed.",
-                type="dateTime",
-                mutability="readOnly",
-                model_field="updated_at",
-                filter_ops=ORDER_OPS,
-                idp_owned=False,
-            ),
-        ),
-    ),
+    _meta_attribute("resource"),
 )
 
 ENTERPRISE_ATTRIBUTES: tuple[Attribute, ...] = (
@@ -362,18 +368,7 @@ TRAVELPERK_ATTRIBUTES: tuple[Attribute, ...] = (
 # The core Group (RFC 7643 §4.2). Its members are written through the groups domain,
 # operation by operation (a group may have 10,000 members), not as a document.
 GROUP_ATTRIBUTES: tuple[Attribute, ...] = (
-    Attribute(
-        "id",
-        "Assigned by the portal.",
-        mutability="readOnly",
-        returned="always",
-        uniqueness="server",
-        case_exact=True,
-        model_field="id",
-        filter_ops=EQUALITY_OPS,
-        common=True,
-        idp_owned=False,
-    ),
+    _id_attribute(),
     _text("externalId", "The identity provider's identifier of the group.", "external_id", common=True),
     Attribute(
         "displayName",
@@ -402,34 +397,7 @@ GROUP_ATTRIBUTES: tuple[Attribute, ...] = (
             Attribute("type", "Always User.", canonical_values=("User",), mutability="immutable"),
         ),
     ),
-    Attribute(
-        "meta",
-        "Resource metadata.",
-        type="complex",
-        mutability="readOnly",
-        common=True,
-        idp_owned=False,
-        sub_attributes=(
-            Attribute(
-                "created",
-                "When the group was created.",
-                type="dateTime",
-                mutability="readOnly",
-                model_field="created_at",
-                filter_ops=ORDER_OPS,
-                idp_owned=False,
-            ),
-            Attribute(
-                "lastModified",
-                "When the group last changed.",
-                type="dateTime",
-                mutability="readOnly",
-                model_field="updated_at",
-                filter_ops=ORDER_OPS,
-                idp_owned=False,
-            ),
-        ),
-    ),
+    _meta_attribute("group"),
 )
 
 ATTRIBUTES: dict[str, tuple[Attribute, ...]] = {
