@@ -215,6 +215,8 @@ class ApprovalProcessWriteSerializer(serializers.Serializer):
 
 class TripSerializer(serializers.ModelSerializer):
     traveler = PersonSummarySerializer(source="traveller")
+    # Empty when the trip has no flight, so not the cabin enum alone.
+    flight_cabin = serializers.CharField(help_text="economy, premium_economy, business or first; empty: no flight")
     requested_by_id = serializers.UUIDField()
     approval_process_id = serializers.IntegerField(source="process_id", allow_null=True)
     modified = serializers.DateTimeField()
