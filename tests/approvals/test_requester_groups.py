@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from approvals import tasks
@@ -256,3 +256,11 @@ def test_the_default_process_names_no_groups(company, sales_group, acme_admin):
         steps=[[acme_admin]],
     )  # fmt: skip
     assert not default.requester_groups.exists()
+
+
+def test_the_database_refuses_another_companys_group_as_requesters(company, other_company, finance):
+    process = save_process(company=company, name="Mine", kind="manual", requesters=[finance], steps=[[finance]])
+    theirs = create_group(company=other_company, data=GroupData(display_name="Theirs"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        process.requester_groups.add(theirs)
+    assert not process.requester_groups.exists()
