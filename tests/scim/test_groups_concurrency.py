@@ -139,3 +139,21 @@ def test_two_creates_of_one_name_in_different_cases_leave_one_group(scim_token, 
         assert statuses == [201, 409], [r.content[:300] for r in responses]
         assert json.loads(next(r for r in responses if r.status_code == 409).content)["scimType"] == "uniqueness"
         assert Group.objects.named(f"team {round_no}").count() == 1
+
+
+def test_a_person_added_while_being_deleted_is_never_left_in_the_group(scim_token, company, group):
+    people = bulk_people(company, 25)
+    for round_no, person in enumerate(people):
+
+        def delete(person=person):
+            return Client().delete(f"/scim/v2/Users/{person.pk}", HTTP_AUTHORIZATION=f"Bearer {scim_token}")
+
+        added, deleted = race(group_patch(scim_token, group, _add(person)), delete, delays=(0, 0.002 * (round_no % 5)))
+
+        assert deleted.status_code == 204, deleted.content[:300]
+        # The add either came first (and the delete took the person out again) or found
+        # the person deleted (400 naming them); a deleted person is never a member.
+        assert added.status_code in (204, 400), added.content[:300]
+        assert person.pk not in _members(group), (
+            f"round {round_no}: the deleted person is still a member ({added.status_code})"
+        )

@@ -126,12 +126,23 @@ def delete_group(*, group: Group) -> None:
 
 def resolve_members(*, company: Company, ids: Iterable[str]) -> list[User]:
     """The live people of ``company`` that ``ids`` name, in one query. An id that is not
-    one (malformed, unknown, deleted, or of another company) is refused, naming it."""
+    one (malformed, unknown, deleted, or of another company) is refused, naming it.
+
+    Call it inside the transaction that writes the memberships: the people are locked
+    (in id order, so two writers never wait on each other in a circle) until it ends,
+    so a person deleted at the same moment is either refused here or, deleted after,
+    taken out of the group again by ``delete_person``; never left a member."""
     wanted = list(dict.fromkeys(str(i) for i in ids))
     if not wanted:
         return []
     parsed = {raw: _as_uuid(raw) for raw in wanted}
-    found = {u.pk: u for u in User.objects.for_company(company).filter(pk__in=[p for p in parsed.values() if p])}
+    people = (
+        User.objects.for_company(company)
+        .filter(pk__in=[p for p in parsed.values() if p])
+        .order_by("pk")
+        .select_for_update(no_key=True)
+    )
+    found = {u.pk: u for u in people}
     unknown = [raw for raw, pk in parsed.items() if pk not in found]
     if unknown:
         shown = ", ".join(repr(raw) for raw in unknown[:5]) + (" and more" if len(unknown) > 5 else "")
