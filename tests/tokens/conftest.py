@@ -95,3 +95,21 @@ def entra_tokens(acme_admin_client, entra) -> dict:
     response = exchange(acme_admin_client, entra, get_code(acme_admin_client, entra))
     assert response.status_code == 200, response.content
     return response.json()
+
+
+@pytest.fixture
+def fresh_oauth_server():
+    """django-oauth-toolkit builds its server (with the token lifetime) once per view class;
+    drop it before and after so a test's settings take effect and don't leak."""
+    from oauth2_provider.views import TokenView
+
+    from travelportal.tokens.views import AuthorizeView, CompanyTokenView
+
+    def drop():
+        for view in (TokenView, CompanyTokenView, AuthorizeView):
+            if "_oauthlib_core" in view.__dict__:
+                delattr(view, "_oauthlib_core")
+
+    drop()
+    yield
+    drop()

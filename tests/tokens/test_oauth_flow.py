@@ -71,24 +71,6 @@ def test_the_consent_page_names_the_company_the_application_and_what_it_may_do(a
     assert "Cancel" in html
 
 
-@pytest.fixture
-def fresh_oauth_server():
-    """django-oauth-toolkit builds its server (with the token lifetime) once per view class;
-    drop it before and after so a test's settings take effect and don't leak."""
-    from oauth2_provider.views import TokenView
-
-    from travelportal.tokens.views import AuthorizeView, CompanyTokenView
-
-    def drop():
-        for view in (TokenView, CompanyTokenView, AuthorizeView):
-            if "_oauthlib_core" in view.__dict__:
-                delattr(view, "_oauthlib_core")
-
-    drop()
-    yield
-    drop()
-
-
 def test_the_consent_page_warns_when_scim_is_switched_off(acme_admin_client, entra, company):
     on = acme_admin_client.get("/oauth2/authorize/", authorize_params(entra)).content.decode()
     company.scim_enabled = False

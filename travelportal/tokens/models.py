@@ -8,7 +8,9 @@ company's SCIM connection keeps working after the admin who authorized it leaves
 deactivated by SCIM.
 
 Secret tokens (for identity providers without the gallery OAuth flow, and for
-``issue_scim_token``) are stored only as a SHA-256 hash.
+``issue_scim_token``) are stored only as a SHA-256 hash, and so are OAuth access and
+refresh tokens (django-oauth-toolkit's ``token_checksum``, its ``token`` column left blank
+under COMPLIANT_BCP_RFC9700_TOKEN_STORAGE).
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ class RefreshToken(AbstractRefreshToken):
     # When the admin clicked Authorize, carried over on every rotation: the rows of earlier
     # rotations are deleted by clear_expired, so it can't be recomputed from the family.
     authorized_at = models.DateTimeField(null=True, blank=True)
+    # Tokens are stored only as their checksum. Once this token is rotated, the access and
+    # refresh token it was rotated into, sealed under this token's own value
+    # (travelportal.tokens.sealing): a retry within the grace period gets that pair again.
+    sealed_successor = models.TextField(blank=True, default="", editable=False)
 
     class Meta(AbstractRefreshToken.Meta):
         swappable = "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL"

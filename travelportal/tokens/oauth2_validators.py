@@ -8,6 +8,13 @@ keeps working, for the same company, after that admin is deactivated or leaves. 
 a company registered for its own integration (``CompanyApplication``) is that company's:
 its client credentials tokens (RFC 6749 §4.4) belong to it, only its admins may authorize
 it, and it is granted only the scopes it was registered with.
+
+Tokens are stored only as their SHA-256 (django-oauth-toolkit's COMPLIANT_BCP_RFC9700_TOKEN_STORAGE:
+``token_checksum`` is what every lookup uses, the ``token`` column stays blank), so a
+database dump holds no working credential. The toolkit's refresh grace period answers a
+retry with the pair it stored, which is no longer there; this validator is the one place
+that makes up for it, by sealing the pair under the refresh token it replaced
+(``_save_bearer_token``, ``travelportal.tokens.sealing``).
 """
 
 from __future__ import annotations
@@ -18,11 +25,22 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import get_scopes_backend
+from oauthlib.oauth2.rfc6749 import errors
 
-from travelportal.tokens.models import SCIM_SCOPES, CompanyApplication
+from travelportal.tokens.models import SCIM_SCOPES, CompanyApplication, hash_token
+from travelportal.tokens.sealing import open_successor, seal_successor
 
 AccessToken = get_access_token_model()
 RefreshToken = get_refresh_token_model()
+
+
+class LateInvalidGrant(errors.InvalidGrantError):
+    """RFC 6749 §5.2 ``invalid_grant`` found while saving the tokens, after oauthlib's
+    validation: raised past the grant type, which would otherwise set these headers."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class CompanyOAuth2Validator(OAuth2Validator):
@@ -53,7 +71,16 @@ class CompanyOAuth2Validator(OAuth2Validator):
         """
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
             return False
-        request.company_id = request.refresh_token_instance.company_id
+        previous = request.refresh_token_instance
+        if previous.revoked is not None:
+            # A retry within the grace period: answered with the pair this token was
+            # rotated into, which only its seal still holds. No seal (rotated before
+            # tokens were hashed and outside the migration's grace window): invalid_grant.
+            successor = open_successor(refresh_token, previous.sealed_successor)
+            if successor is None:
+                return False
+            request.sealed_successor = successor
+        request.company_id = previous.company_id
         return True
 
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
@@ -100,6 +127,41 @@ class CompanyOAuth2Validator(OAuth2Validator):
         # makes the grant carry only the known scopes.
         request.scopes = known
         return True
+
+    def _save_bearer_token(self, token, request, *args, **kwargs):
+        """RFC 6749 §6 with rotation, the tokens stored only as their checksum.
+
+        When the toolkit rotates a refresh token it mints a new pair; that pair is sealed
+        on the refresh token it replaced, under that token's own value. When it answers a
+        retry within the grace period it hands back the stored values of the pair it
+        minted first, which are blank: they are taken from the seal instead (opened in
+        ``validate_refresh_token``), so the client gets exactly the pair it missed.
+        """
+        previous = getattr(request, "refresh_token_instance", None)
+        minted_refresh = token.get("refresh_token")
+        super()._save_bearer_token(token, request, *args, **kwargs)
+        if previous is None or not minted_refresh or not self.rotate_refresh_token(request):
+            return
+        if token["access_token"]:
+            previous.sealed_successor = seal_successor(
+                request.refresh_token, access_token=token["access_token"], refresh_token=token["refresh_token"]
+            )
+            RefreshToken.objects.filter(pk=previous.pk).update(sealed_successor=previous.sealed_successor)
+            return
+        successor = getattr(request, "sealed_successor", None)
+        if successor is None:
+            # Validated while a concurrent refresh with the same token was rotating it;
+            # that rotation and its seal are committed now (the toolkit waited for its lock).
+            sealed = RefreshToken.objects.filter(pk=previous.pk).values_list("sealed_successor", flat=True).first()
+            successor = open_successor(request.refresh_token, sealed or "")
+        if successor is None:
+            raise LateInvalidGrant(request=request)
+        access, refresh = successor
+        token["access_token"] = access
+        # The toolkit re-issues a refresh token for that access token if its own was
+        # deleted meanwhile; then the new one is the one to hand out.
+        reissued = RefreshToken.objects.filter(token_checksum=hash_token(minted_refresh)).exists()
+        token["refresh_token"] = minted_refresh if reissued else refresh
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         id_token = token.get("id_token", None)
