@@ -74,18 +74,6 @@ class Outcome:
     retry_in: float | None = None
 
 
-@dataclass(frozen=True)
-class _Result:
-    status_code: int | None
-    error: str
-    duration_ms: int
-    excerpt: str = ""
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
-
-
 def attempt_delivery(*, delivery_id: UUID | str, attempt: int) -> Outcome | None:
     """Make attempt number ``attempt`` of a delivery if it is still the one due; None when
     it is not (made already, or the delivery is finished or gone). Idempotent."""
@@ -110,20 +98,12 @@ def attempt_delivery(*, delivery_id: UUID | str, attempt: int) -> Outcome | None
         )
         return Outcome(attempt=None)
 
-    result = _send(delivery, now)
+    record = _send(delivery, number=attempt, now=now)
 
     with transaction.atomic():
-        record = DeliveryAttempt.objects.create(
-            delivery=delivery,
-            number=attempt,
-            started_at=now,
-            status_code=result.status_code,
-            duration_ms=result.duration_ms,
-            error=result.error[:500],
-            response_excerpt=result.excerpt[:500],
-        )
+        record.save()
         finished = timezone.now()
-        if result.succeeded:
+        if record.succeeded:
             _finish(delivery, Delivery.Status.SUCCEEDED, finished)
             if not is_test:
                 Subscription.objects.filter(pk=delivery.subscription_id).update(
@@ -140,7 +120,9 @@ def attempt_delivery(*, delivery_id: UUID | str, attempt: int) -> Outcome | None
         return Outcome(attempt=record, retry_in=delay)
 
 
-def _send(delivery: Delivery, now: datetime) -> _Result:
+def _send(delivery: Delivery, *, number: int, now: datetime) -> DeliveryAttempt:
+    """POST the delivery once; the attempt's log row, not saved yet."""
+    record = DeliveryAttempt(delivery=delivery, number=number, started_at=now)
     subscription = delivery.subscription
     body = delivery.body.encode("utf-8")
     headers = {
@@ -154,19 +136,20 @@ def _send(delivery: Delivery, now: datetime) -> _Result:
     }
     try:
         target = check_url(subscription.url)
-    except UnsafeUrl as exc:
-        return _Result(status_code=None, error=f"Not sent: {exc}", duration_ms=0)
-    try:
         answer = transport.post(target=target, body=body, headers=headers, timeout=TIMEOUT_SECONDS)
+    except UnsafeUrl as exc:
+        record.error = f"Not sent: {exc}"[:500]
+        return record
     except transport.TransportError as exc:
-        return _Result(status_code=None, error=str(exc), duration_ms=exc.duration_ms)
-    if 200 <= answer.status < 300:
-        error = ""
-    elif 300 <= answer.status < 400:
-        error = f"Redirects are not followed (to {answer.location or 'nowhere'})."
-    else:
-        error = f"The receiver answered HTTP {answer.status}."
-    return _Result(status_code=answer.status, error=error, duration_ms=answer.duration_ms, excerpt=answer.excerpt)
+        record.error, record.duration_ms = str(exc)[:500], exc.duration_ms
+        return record
+    record.status_code, record.duration_ms = answer.status, answer.duration_ms
+    record.response_excerpt = answer.excerpt[:500]
+    if 300 <= answer.status < 400:
+        record.error = f"Redirects are not followed (to {answer.location or 'nowhere'})."[:500]
+    elif not record.succeeded:
+        record.error = f"The receiver answered HTTP {answer.status}."
+    return record
 
 
 def _finish(delivery: Delivery, status: str, at: datetime) -> None:
