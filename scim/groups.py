@@ -117,6 +117,17 @@ class domain_errors:
         return False
 
 
+def unqualified(names: str | None) -> str | None:
+    """``attributes`` or ``excludedAttributes`` with the core Group URN taken off each
+    name: RFC 7644 §3.10 lets a client name ``displayName`` as
+    ``urn:ietf:params:scim:schemas:core:2.0:Group:displayName``."""
+    if not names:
+        return names
+    prefix = CORE_GROUP.lower() + ":"
+    parts = (n.strip() for n in names.split(","))
+    return ",".join(n[len(prefix) :] if n.lower().startswith(prefix) else n for n in parts)
+
+
 def _fields(obj: dict) -> dict[str, Any]:
     """Attribute names are case-insensitive (RFC 7643 §2.1)."""
     return {str(k).lower(): v for k, v in obj.items() if str(k).lower() not in IGNORED}
@@ -212,6 +223,8 @@ def _apply(plan: _Plan, op: str, path: str, value: Any) -> None:
         for key, sub_value in _fields(value).items():
             _apply(plan, op, key, sub_value)
         return
+    if path.lower().startswith(CORE_GROUP.lower() + ":"):
+        path = path[len(CORE_GROUP) + 1 :]
     filtered = _MEMBER_FILTER.match(path)
     if filtered:
         if op != "remove":
@@ -219,8 +232,6 @@ def _apply(plan: _Plan, op: str, path: str, value: Any) -> None:
         plan.remove([filtered["value"].replace('\\"', '"')])
         return
     name = path.lower()
-    if name.startswith(CORE_GROUP.lower() + ":"):
-        name = name[len(CORE_GROUP) + 1 :]
     if name == "members":
         if op == "add":
             plan.add(member_ids(value))

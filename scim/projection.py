@@ -54,6 +54,10 @@ def _keep(urn: str | None, attr: str, wanted, unwanted) -> bool:
 
 
 def _keep_sub(urn: str | None, attr: str, value: Any, wanted, unwanted) -> Any:
+    if isinstance(value, list):
+        # A multi-valued complex attribute: the sub-attributes of each value
+        # (``members.value``, ``emails.value``).
+        return [_keep_sub(urn, attr, v, wanted, unwanted) for v in value]
     if not isinstance(value, dict):
         return value
     attr = attr.lower()

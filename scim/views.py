@@ -34,7 +34,7 @@ from scim.errors import (
     error_response,
 )
 from scim.filters import GroupFilter, UserFilter
-from scim.groups import ScimGroup, domain_errors, group_data, patch_change
+from scim.groups import ScimGroup, domain_errors, group_data, patch_change, unqualified
 from scim.mapping import CORE_GROUP
 from scim.outages import DatabaseOutageAnswer
 from scim.projection import project
@@ -283,7 +283,8 @@ class GroupsView(PortalScimView, scim_views.GroupsView):
 
     def _with_members(self, params) -> bool:
         params = params if params is not None else self.request.GET
-        excluded, wanted = _names(params.get("excludedAttributes")), _names(params.get("attributes"))
+        excluded = _names(unqualified(params.get("excludedAttributes")))
+        wanted = _names(unqualified(params.get("attributes")))
         if excluded & MEMBERS:
             return False
         return not wanted or any(n in MEMBERS or n.split(".")[0] in MEMBERS for n in wanted)
@@ -303,8 +304,15 @@ class GroupsView(PortalScimView, scim_views.GroupsView):
 
     def _render(self, group: Group, params, *, status: int = 200) -> HttpResponse:
         adapter = ScimGroup(group, request=self.request, with_members=self._with_members(params))
-        doc = project(adapter.to_dict(), attributes=params.get("attributes"), excluded=params.get("excludedAttributes"))
-        return scim_json(doc, status=status, location=adapter.location)
+        return scim_json(self._project(adapter.to_dict(), params), status=status, location=adapter.location)
+
+    @staticmethod
+    def _project(doc: dict, params) -> dict:
+        return project(
+            doc,
+            attributes=unqualified(params.get("attributes")),
+            excluded=unqualified(params.get("excludedAttributes")),
+        )
 
     def get(self, request, *args, **kwargs):
         self._note(None)
@@ -328,12 +336,7 @@ class GroupsView(PortalScimView, scim_views.GroupsView):
         page = list(qs.order_by("created_at", "id")[start - 1 : start - 1 + count]) if count else []
         with_members = self._with_members(params)
         resources = [
-            project(
-                ScimGroup(g, request=request, with_members=with_members).to_dict(),
-                attributes=params.get("attributes"),
-                excluded=params.get("excludedAttributes"),
-            )
-            for g in page
+            self._project(ScimGroup(g, request=request, with_members=with_members).to_dict(), params) for g in page
         ]
         return list_response(resources, total=total, start=start)
 
@@ -356,7 +359,8 @@ class GroupsView(PortalScimView, scim_views.GroupsView):
         self._note(None)
         if not kwargs.get("uuid"):
             return self.http_method_not_allowed(request)
-        group = self.get_object()
+        # The members are replaced and read back afterwards: not loaded here.
+        group = self.get_object(params={"excludedAttributes": "members"})
         data = group_data(self.load_body(request.body))
         with domain_errors():
             group = groups.replace_group(group=group, data=data)
