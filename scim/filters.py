@@ -10,6 +10,7 @@ userName and externalId in another case than it created them).
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -36,6 +37,27 @@ ORDER_LOOKUPS = {"gt": "gt", "ge": "gte", "lt": "lt", "le": "lte"}
 MULTI_VALUED = {"emails", "phonenumbers"}
 
 
+class _Lexer(SCIMLexer):
+    """scim2-filter-parser's lexer, with comparison values read as the JSON strings RFC
+    7644 §3.4.2.2 says they are: its own ends a value at the first quote, so
+    ``displayName eq "Team \\"A\\""`` (a group named with quotes) could not be parsed and
+    ``\\\\`` was compared as two backslashes. A value that is not valid JSON (a lone
+    ``\\`` before a letter, as in ``DOMAIN\\user``) is taken as written."""
+
+    tokens = SCIMLexer.tokens
+
+    @_(r'"(?:[^"\\]|\\.)*"')  # noqa: F821 - sly provides _ in the class body
+    def COMP_VALUE(self, t):
+        try:
+            t.value = json.loads(t.value)
+        except ValueError:
+            t.value = t.value[1:-1]
+        if any(c == "\x00" or "\ud800" <= c <= "\udfff" for c in t.value):
+            # An escaped NUL or lone surrogate: no database can compare with it.
+            raise InvalidFilter("A filter value must not contain NUL (\\u0000) or a lone surrogate.")
+        return t
+
+
 class UserFilter(UserFilterQuery):
     """django-scim2's USER_FILTER_PARSER, replaced by a ``Q`` builder (see module doc)."""
 
@@ -52,7 +74,7 @@ class UserFilter(UserFilterQuery):
     def to_q(cls, filter_query: str) -> Q:
         """Parse ``filter_query``; raise ``InvalidFilter`` with a readable detail."""
         try:
-            tree = SCIMParser().parse(SCIMLexer().tokenize(filter_query))
+            tree = SCIMParser().parse(_Lexer().tokenize(filter_query))
         except (SCIMParserError, ValueError, IndexError, AttributeError) as exc:
             raise InvalidFilter(f"The filter could not be parsed: {_parse_error_detail(exc)}") from exc
         if tree is None:

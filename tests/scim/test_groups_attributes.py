@@ -145,3 +145,43 @@ def test_a_sub_attribute_of_a_multi_valued_attribute_of_a_person_is_projected_to
     doc, _ = _get(scim, f"Users/{created['id']}", attributes="emails.value")
 
     assert doc["emails"] == [{"value": created["emails"][0]["value"]}]
+
+
+@pytest.mark.parametrize(
+    ("name", "expression"),
+    [
+        ('Team "A"', 'displayName eq "team \\"a\\""'),
+        ("R\\D", 'displayName eq "R\\\\D"'),
+        ("Ventes été", 'displayName eq "Ventes \\u00e9t\\u00e9"'),
+        ("Sales (EMEA)", 'displayName eq "Sales (EMEA)"'),
+        ("A and B or C", 'displayName eq "A and B or C"'),
+    ],
+)
+def test_a_display_name_with_quotes_or_escapes_is_found(scim, make_group, name, expression):
+    group = make_group(name)
+    make_group("Other")
+
+    doc, _ = _get(scim, "Groups", filter=expression, excludedAttributes="members")
+
+    assert [r["id"] for r in doc["Resources"]] == [group["id"]]
+    assert doc["Resources"][0]["displayName"] == name
+
+
+@pytest.mark.parametrize("expression", ['displayName eq "\\u0000"', 'displayName eq "\\ud800"', 'displayName eq "a\\"'])
+def test_a_filter_value_no_database_can_compare_is_invalid_filter(scim, make_group, expression):
+    make_group("Sales")
+
+    response = scim.client.get("/scim/v2/Groups", {"filter": expression}, HTTP_AUTHORIZATION=f"Bearer {scim.token}")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["scimType"] == "invalidFilter"
+
+
+def test_a_backslash_before_a_letter_is_taken_as_written(scim, catalogue):
+    from tests.scim.conftest import entra_user
+
+    person = scim.post("Users", entra_user("ann@acme.example", externalId="ACME\\ann")).json()
+
+    doc, _ = _get(scim, "Users", filter='externalId eq "ACME\\ann"')
+
+    assert [r["id"] for r in doc["Resources"]] == [person["id"]]
