@@ -92,9 +92,10 @@ def run(members: int, repeat: int) -> None:
         batch_times.append(time.perf_counter() - started)
         assert response.status_code == 204, response.content
     first, last = batch_times[: len(batch_times) // 10 or 1], batch_times[-(len(batch_times) // 10 or 1) :]
+    early, late = statistics.median(first), statistics.median(last)
     print(
-        f"PATCH add {BATCH} members: first tenth {statistics.median(first) * 1000:.1f} ms, "
-        f"last tenth {statistics.median(last) * 1000:.1f} ms (ratio {statistics.median(last) / statistics.median(first):.2f})"
+        f"PATCH add {BATCH} members: first tenth {early * 1000:.1f} ms, "
+        f"last tenth {late * 1000:.1f} ms (ratio {late / early:.2f})"
     )
 
     def read(group_id: str, **params) -> None:
