@@ -103,3 +103,9 @@ def test_an_archived_cost_centre_gains_no_members(api, company, traveller):
     centre = CostCentre.objects.create(company=company, name="Gone")
     api.patch(f"/api/cost_centers/{centre.pk}", {"archive": True})
     assert_problem(api.put(f"/api/cost_centers/{centre.pk}/users", {"user_ids": [str(traveller.pk)]}), 400)
+
+
+def test_an_id_beyond_any_row_is_a_field_problem_not_a_server_error(api):
+    body = assert_problem(api.patch("/api/cost_centers/bulk_update", {"id_list": [2**64], "archive": True}), 400)
+    assert body["errors"][0]["pointer"] == "#/id_list/0"
+    assert_problem(api.get(f"/api/cost_centers/{2**64}"), 404)

@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiParameter
 
 from travelportal.api.permissions import required_scope
@@ -63,6 +63,10 @@ class ScopedAutoSchema(AutoSchema):
         scope = self._scope()
         if scope is None:
             return []
+        for name, definition in security_schemes().items():
+            self.registry.register_on_missing(
+                ResolvedComponent(name=name, type=ResolvedComponent.SECURITY_SCHEMA, object=name, schema=definition)
+            )
         # OpenAPI 3.0 allows scopes only in an oauth2 requirement; for the key, the scope
         # is in x-required-scopes and the description.
         return [{OAUTH_SCHEME: [scope]}, {API_KEY_SCHEME: []}]
@@ -108,16 +112,6 @@ class ScopedAutoSchema(AutoSchema):
             )
         return parameters
 
-    def _get_paginator(self):
-        # An @action's own pagination_class (None: a plain list) decides its answer's shape;
-        # drf-spectacular would otherwise take the viewset's.
-        handler = getattr(self.view, getattr(self.view, "action", None) or "", None)
-        action_kwargs = getattr(handler, "kwargs", {})
-        if "pagination_class" in action_kwargs:
-            pagination_class = action_kwargs["pagination_class"]
-            return pagination_class() if pagination_class else None
-        return super()._get_paginator()
-
     def _get_response_bodies(self, direction="response") -> dict:
         responses = super()._get_response_bodies(direction)
         if self._scope() is None or direction != "response":
@@ -131,19 +125,3 @@ class ScopedAutoSchema(AutoSchema):
         for code, description in answers.items():
             responses.setdefault(code, {"description": description, "content": {PROBLEM_CONTENT_TYPE: problem}})
         return responses
-
-
-class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "travelportal.api.authentication.ApiKeyAuthentication"
-    name = API_KEY_SCHEME
-
-    def get_security_definition(self, auto_schema):
-        return security_schemes()[API_KEY_SCHEME]
-
-
-class BearerTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "travelportal.api.authentication.BearerTokenAuthentication"
-    name = OAUTH_SCHEME
-
-    def get_security_definition(self, auto_schema):
-        return security_schemes()[OAUTH_SCHEME]

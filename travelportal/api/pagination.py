@@ -29,7 +29,7 @@ MAX_LIMIT = 50
 
 
 class PageParameters(serializers.Serializer):
-    offset = serializers.IntegerField(min_value=0, default=0)
+    offset = serializers.IntegerField(min_value=0, max_value=2**62, default=0)
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
     cursor = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
@@ -112,7 +112,9 @@ class EnvelopePagination(BasePagination):
             return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
 
         return [
-            query("offset", {"type": "integer", "minimum": 0, "default": 0}, "How many rows to skip."),
+            query(
+                "offset", {"type": "integer", "minimum": 0, "maximum": 2**62, "default": 0}, "How many rows to skip."
+            ),
             query(
                 "limit",
                 {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},

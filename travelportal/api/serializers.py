@@ -108,8 +108,13 @@ class CostCentreUpdateSerializer(serializers.Serializer):
         return value.strip()
 
 
+# The largest id a database row can have (a signed 64-bit integer); larger numbers would
+# overflow the query instead of simply matching nothing.
+MAX_ID = 2**63 - 1
+
+
 class BulkArchiveSerializer(serializers.Serializer):
-    id_list = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=1000)
+    id_list = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), max_length=1000)
     archive = serializers.BooleanField()
 
 

@@ -31,7 +31,9 @@ router.register("webhooks", WebhookViewSet, basename="webhook")  # travelportal/
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("docs/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path(
+        "docs/redoc/", SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"), name="redoc"
+    ),
     *router.urls,
     # Anything else below /api/ is a problem+json 404, not the portal's HTML page.
     re_path(r"^.*$", not_found),

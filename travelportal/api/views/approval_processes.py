@@ -25,7 +25,7 @@ class ApprovalProcessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, A
     # For the schema generator only; requests use get_queryset, scoped to the company.
     queryset = ApprovalProcess.objects.none()
     pagination_class = EnvelopePagination.named("approval_processes")
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = r"\d{1,18}"
     required_scopes = {
         "list": READ,
         "retrieve": READ,

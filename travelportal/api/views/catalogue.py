@@ -21,7 +21,7 @@ class InvoiceProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ap
     # For the schema generator only; requests use get_queryset, scoped to the company.
     queryset = InvoiceProfile.objects.none()
     pagination_class = EnvelopePagination.named("profiles")
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = r"\d{1,18}"
     required_scopes = {"list": "trips:read", "retrieve": "trips:read"}
 
     def get_queryset(self):
@@ -33,7 +33,7 @@ class TravelPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
     # For the schema generator only; requests use get_queryset, scoped to the company.
     queryset = TravelPolicy.objects.none()
     pagination_class = EnvelopePagination.named("travel_policies")
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = r"\d{1,18}"
     required_scopes = {
         "list": "policies:read",
         "retrieve": "policies:read",

@@ -36,7 +36,7 @@ class CostCentreViewSet(ApiViewSet):
     # For the schema generator only; requests use get_queryset, scoped to the company.
     queryset = CostCentre.objects.none()
     pagination_class = EnvelopePagination.named("cost_centers")
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = r"\d{1,18}"
     required_scopes = {
         "list": READ,
         "retrieve": READ,

@@ -19,7 +19,7 @@ class ProvisioningEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     # For the schema generator only; requests use get_queryset, scoped to the company.
     queryset = ProvisioningLogEntry.objects.none()
     pagination_class = EnvelopePagination.named("provisioning_events")
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = r"\d{1,18}"
     # Log rows are written once and never change.
     modified_field = "created_at"
     required_scopes = {"list": "provisioning:read", "retrieve": "provisioning:read"}
