@@ -11,3 +11,26 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "travelportal.settings")
 app = Celery("travelportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def _keep_worker_alive_when_redis_goes_away() -> None:
+    """kombu 5.7's Redis transport, closing a channel after the broker went away (the
+    worker reconnecting), restores the unacknowledged messages through a client built
+    from the connection's URL info, which is already None by then; the AttributeError
+    escapes Celery's ``ignore_errors`` and the worker exits instead of reconnecting. The
+    messages stay in Redis's unacked set and are restored by kombu when they time out;
+    approval changes wait in the outbox for the sweep meanwhile, so nothing is lost by
+    skipping the restore on a connection that is gone."""
+    from kombu.transport import redis as kombu_redis
+
+    restore = kombu_redis.QoS.restore_unacked
+
+    def restore_unacked(self, client=None):
+        if client is None and getattr(self.channel.connection, "client", None) is None:
+            return None
+        return restore(self, client)
+
+    kombu_redis.QoS.restore_unacked = restore_unacked
+
+
+_keep_worker_alive_when_redis_goes_away()
