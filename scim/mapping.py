@@ -618,7 +618,7 @@ def read_person(user) -> dict[str, Any]:
 # --- Derived: a canonical document as the people domain's PersonData -----------------
 
 
-def _text(value: Any, path: str, limit: int | None) -> str:
+def _string(value: Any, path: str, limit: int | None) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -642,7 +642,7 @@ def _parse_leaf(a: Attribute, value: Any, path: str) -> Any:
         if value in (None, ""):
             return a.default
         return parse_boolean(value, path)
-    text = _text(value, path, a.max_length)
+    text = _string(value, path, a.max_length)
     if a.convert is not None:
         try:
             return a.convert(text)
@@ -683,20 +683,20 @@ def _parse_reference(a: Attribute, value: Any) -> Any:
     from travelportal.companies.models import CostCentre
 
     if a.resolver is COST_CENTRE:
-        return _text(value, a.name, CostCentre._meta.get_field("name").max_length)
+        return _string(value, a.name, CostCentre._meta.get_field("name").max_length)
     if a.resolver is TRAVEL_POLICY:
-        return _text(value, a.name, None)
+        return _string(value, a.name, None)
     if a.resolver is INVOICE_PROFILES:
         items = value if value is not None else []
         if not isinstance(items, list):
             raise InvalidValue(f"{a.name} must be a list.")
-        names = [_text(i.get("value") if isinstance(i, dict) else i, a.name, None) for i in items]
+        names = [_string(i.get("value") if isinstance(i, dict) else i, a.name, None) for i in items]
         return [n for n in names if n]
     # The manager: its id in value; a manager given only by $ref is the last path segment.
     if isinstance(value, dict):
         ref = value.get("$ref")
         value = value.get("value") or (ref.rstrip("/").rsplit("/", 1)[-1] if isinstance(ref, str) else None)
-    return _text(value, a.name, None)
+    return _string(value, a.name, None)
 
 
 def parse_person(doc: dict[str, Any]) -> people.PersonData:
