@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "approvals",
     "travelportal.api",
     "travelportal.webhooks",
+    "travelportal.simulator",
 ]
 
 MIDDLEWARE = [

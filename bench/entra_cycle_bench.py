@@ -1,0 +1,340 @@
+"""An Entra provisioning job against the portal under gunicorn, as a share of the floor.
+
+Creates a PostgreSQL database, migrates it, creates one company with a SCIM token and
+automatic approvals at depth 2 (``configure_approvals``), optionally preloads it with many
+more people (``--preload``, to measure a large tenant), then, in one run:
+
+1. the **floor**: ``bench/floor_app.py`` (fixed JSON) under the same gunicorn command,
+   driven by the same client with the same requests;
+2. the **portal** under that command, with one Celery worker: the initial cycle (find,
+   create, manager pass), the time until every approval chain of the tree exists, the
+   incremental cycle, and a sample read back field by field;
+3. the floor again (the machine drifts; the headline divides by the mean of both floors).
+
+Prints per operation count, errors by status, p50/p95/p99; requests/s and users/s per
+cycle; portal ÷ floor; chain-building time; provisioning log rows and bytes per 1,000
+requests. ``--json FILE`` also writes the figures. See bench/README.md.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/tp_entra_bench REDIS_URL=redis://127.0.0.1:6379/7 \\
+    PYTHONPATH=. .venv/bin/python bench/entra_cycle_bench.py --users 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scim_http_bench import HOST, admin_connection, free_port  # noqa: E402
+
+from travelportal.simulator.entra_cycle import CycleFailed, CycleResult, EntraJob, Population  # noqa: E402
+
+SETUP = """
+import django; django.setup()
+from django.core.management import call_command
+call_command('migrate', verbosity=0)
+from travelportal.companies.models import Company, InvoiceProfile, TravelPolicy
+from travelportal.tokens.services import issue_secret_token
+c = Company.objects.create(name='Bench', slug='bench', scim_enabled=True)
+TravelPolicy.objects.create(company=c, name='Standard')
+InvoiceProfile.objects.create(company=c, name='Bench Ltd')
+Company.objects.filter(pk=c.pk).update(approvals_through_idp=True, auto_approval_processes=True, approval_chain_depth=2)
+print(c.pk, issue_secret_token(company=c, name='bench')[1])
+"""
+
+# People already in the company before the job starts (a tenant of --preload people), in
+# a tree of their own, written in bulk: the job then provisions its users beside them.
+PRELOAD = """
+import sys, uuid, django; django.setup()
+from travelportal.companies.models import Company, User
+from travelportal.simulator.entra_cycle import Population
+company = Company.objects.get(slug='bench')
+count = int(sys.argv[1])
+people = Population(count, domain='preloaded.example', prefix='pre')
+ids = [uuid.uuid4() for _ in range(count)]
+rows = []
+for n in range(count):
+    manager = people.manager_of(n)
+    rows.append(User(
+        id=ids[n], company=company, username=people.user_name(n), email=people.user_name(n),
+        external_id=f'pre-{n}', given_name=f'Given{n}', family_name=f'Family{n}', password='!',
+        manager_id=ids[manager] if manager is not None else None, title='Engineer',
+    ))
+User.objects.bulk_create(rows, batch_size=5000)
+print(count)
+"""
+
+CHAINS = """
+SELECT r.user_id::text, s.position, a.user_id::text
+FROM approvals_approvalprocess p
+JOIN approvals_approvalprocess_requesters r ON r.approvalprocess_id = p.id
+JOIN approvals_approvalstep s ON s.process_id = p.id
+LEFT JOIN approvals_approvalstep_approvers a ON a.approvalstep_id = s.id
+WHERE p.company_id = %s AND p.kind = 'automatic' AND p.is_active
+"""
+
+
+def start_gunicorn(app: str, port: int, workers: int, env: dict) -> subprocess.Popen:
+    """The one gunicorn command both the floor and the portal run under."""
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        app,
+        "--bind",
+        f"{HOST}:{port}",
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+    ]
+    return subprocess.Popen(command, env=env, cwd=ROOT)
+
+
+def wait_for_http(port: int, deadline: float) -> None:
+    import http.client
+
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection(HOST, port, timeout=2)
+            conn.request("GET", "/scim/v2/ServiceProviderConfig")
+            conn.getresponse().read()
+            conn.close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"nothing answered on port {port} in time")
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def run_floor(args, env: dict, population: Population) -> tuple[CycleResult, CycleResult]:
+    port = free_port()
+    server = start_gunicorn("floor_app:application", port, args.workers, {**env, "PYTHONPATH": str(ROOT / "bench")})
+    try:
+        wait_for_http(port, time.monotonic() + 30)
+        job = EntraJob(f"http://{HOST}:{port}/scim/v2", "floor", population, concurrency=args.concurrency, check=False)
+        # The floor answers the same fixed id for everyone; give each user its own, so the
+        # requests are the same bytes the portal gets.
+        initial = job.initial_cycle()
+        job.ids = {n: f"{n:08d}-0000-4000-8000-000000000000" for n in range(population.count)}
+        return initial, job.incremental_cycle()
+    finally:
+        stop(server)
+
+
+def expected_chains(job: EntraJob) -> dict[str, list[str]]:
+    """Each provisioned person's approvers at depth 2: their manager, then the manager's."""
+    chains = {}
+    for n, person_id in job.ids.items():
+        chain, manager = [], job.population.manager_of(n)
+        while manager is not None and len(chain) < 2:
+            chain.append(job.ids[manager])
+            manager = job.population.manager_of(manager)
+        if chain:
+            chains[person_id] = chain
+    return chains
+
+
+def wait_for_chains(url: str, company_id: int, expected: dict[str, list[str]], timeout: float) -> float | None:
+    """Seconds until every expected chain is stored (None if not within ``timeout``)."""
+    import psycopg
+
+    started = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.perf_counter() - started < timeout:
+            stored: dict[str, dict[int, set[str]]] = {}
+            for requester, position, approver in conn.execute(CHAINS, (company_id,)):
+                stored.setdefault(requester, {}).setdefault(position, set()).add(approver)
+            if all(
+                [stored.get(person, {}).get(position + 1) == {approver} for position, approver in enumerate(chain)]
+                == [True] * len(chain)
+                for person, chain in expected.items()
+            ):
+                return time.perf_counter() - started
+            time.sleep(0.25)
+    return None
+
+
+def log_usage(url: str, company_id: int) -> tuple[int, int]:
+    """Rows of the company's provisioning log, and the bytes of the log table with its indexes."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT count(*) FROM provisioning_provisioninglogentry WHERE company_id = %s", (company_id,)
+        ).fetchone()[0]
+        conn.execute("VACUUM provisioning_provisioninglogentry")
+        size = conn.execute("SELECT pg_total_relation_size('provisioning_provisioninglogentry')").fetchone()[0]
+    return rows, size
+
+
+def run_portal(args, env: dict, url: str, population: Population, company_id: int, token: str) -> dict:
+    port = free_port()
+    server = start_gunicorn("travelportal.wsgi:application", port, args.workers, env)
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).parent / "celery"), "-A", "travelportal", "worker", "-c", "1", "-l", "warning"],
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        wait_for_http(port, time.monotonic() + 60)
+        job = EntraJob(f"http://{HOST}:{port}/scim/v2", token, population, concurrency=args.concurrency)
+        rows_before, bytes_before = log_usage(url, company_id)
+        initial = job.initial_cycle()
+        chain_seconds = wait_for_chains(url, company_id, expected_chains(job), timeout=args.chain_timeout)
+        rows_mid, bytes_mid = log_usage(url, company_id)
+        incremental = job.incremental_cycle()
+        rows_after, bytes_after = log_usage(url, company_id)
+        failures = list(job.failures)
+        try:
+            verified = job.verify(sample=args.sample)
+        except CycleFailed as exc:
+            failures.append(f"read back: {exc}")
+            verified = 0
+        requests = initial.requests + incremental.requests
+        return {
+            "initial": initial,
+            "incremental": incremental,
+            "chain_seconds": chain_seconds,
+            "failures": failures,
+            "verified": verified,
+            "log_rows_per_1000": round((rows_after - rows_before) / requests * 1000, 1),
+            "log_bytes_per_1000": round((bytes_after - bytes_before) / requests * 1000),
+            "log_rows_initial": rows_mid - rows_before,
+        }
+    finally:
+        stop(worker)
+        stop(server)
+
+
+def print_cycle(label: str, result: CycleResult, floor: float) -> None:
+    ratio = result.requests_per_second / floor if floor else 0.0
+    print(
+        f"\n{label}: {result.requests} requests for {result.users} users in {result.seconds:.1f} s:"
+        f" {result.requests_per_second:.1f} req/s, {result.users_per_second:.1f} users/s;"
+        f" floor {floor:.1f} req/s; portal ÷ floor = {ratio:.2f}"
+    )
+    print(f"  {'operation':<10} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  errors")
+    for name, op in result.operations.items():
+        print(
+            f"  {name:<10} {op['count']:>6} {op['p50_ms']:>8} {op['p95_ms']:>8} {op['p99_ms']:>8}  {op['errors'] or '-'}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=2000, help="users the job provisions (default 2000)")
+    parser.add_argument("--preload", type=int, default=0, help="people already in the company (default 0)")
+    parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients (default 8)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, portal and floor (default 2)")
+    parser.add_argument("--sample", type=int, default=50, help="users read back and compared (default 50)")
+    parser.add_argument("--chain-timeout", type=float, default=120.0, help="seconds to wait for chains")
+    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--keep-db", action="store_true", help="leave the database for a look afterwards")
+    args = parser.parse_args()
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres") or not os.environ.get("REDIS_URL"):
+        raise SystemExit("set DATABASE_URL=postgres://…/<a database of your own> (created and dropped) and REDIS_URL")
+    name = urlsplit(url).path.lstrip("/")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "travelportal.settings",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key"),
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": HOST,
+        "PYTHONPATH": str(ROOT),
+        # The benchmark measures the portal, not the per-company rate limit it would hit.
+        "SCIM_RATE_LIMIT_PER_SECOND": os.environ.get("SCIM_RATE_LIMIT_PER_SECOND", "0"),
+    }
+    with admin_connection(url) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    import redis
+
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", SETUP], env=env, cwd=ROOT, check=True, capture_output=True, text=True, timeout=600
+        )
+        company_id, token = out.stdout.split()[-2:]
+        if args.preload:
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-c", PRELOAD, str(args.preload)], env=env, cwd=ROOT, check=True)
+            print(f"preloaded {args.preload} people in {time.perf_counter() - started:.0f} s", flush=True)
+            with admin_connection(url) as admin:
+                admin.execute("SELECT 1")
+        population = Population(args.users)
+        print(
+            f"{args.users} users (+{args.preload} preloaded), {args.concurrency} clients,"
+            f" {args.workers} gunicorn workers, load average {os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
+        floor_before = run_floor(args, env, population)
+        portal = run_portal(args, env, url, population, int(company_id), token)
+        floor_after = run_floor(args, env, population)
+    finally:
+        if not args.keep_db:
+            with admin_connection(url) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+
+    floors = {
+        cycle: (floor_before[i].requests_per_second + floor_after[i].requests_per_second) / 2
+        for i, cycle in enumerate(("initial", "incremental"))
+    }
+    for i, cycle in enumerate(("initial", "incremental")):
+        print(
+            f"floor {cycle}: {floor_before[i].requests_per_second:.1f} req/s before,"
+            f" {floor_after[i].requests_per_second:.1f} after"
+        )
+    print_cycle("Initial cycle", portal["initial"], floors["initial"])
+    print_cycle("Incremental cycle", portal["incremental"], floors["incremental"])
+    chain = portal["chain_seconds"]
+    print(f"\nEvery approval chain built {chain:.1f} s after the last manager PATCH" if chain is not None else "")
+    if chain is None:
+        print(f"\nApproval chains NOT all built within {args.chain_timeout:.0f} s")
+    print(
+        f"Provisioning log: {portal['log_rows_per_1000']} rows and {portal['log_bytes_per_1000']} bytes"
+        " per 1,000 requests"
+    )
+    print(f"Read back {portal['verified']} users field by field; {len(portal['failures'])} failures")
+    for failure in portal["failures"][:10]:
+        print("   ", failure)
+    if args.json:
+        figures = {
+            "users": args.users,
+            "preload": args.preload,
+            "floors": floors,
+            "ratios": {
+                cycle: portal[cycle].requests_per_second / floors[cycle] for cycle in ("initial", "incremental")
+            },
+            "cycles": {cycle: vars(portal[cycle]) for cycle in ("initial", "incremental")},
+            **{key: portal[key] for key in ("chain_seconds", "log_rows_per_1000", "log_bytes_per_1000", "verified")},
+            "failures": portal["failures"],
+        }
+        Path(args.json).write_text(json.dumps(figures, indent=2, default=str))
+    if portal["failures"] or chain is None:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SimulatorConfig(AppConfig):
+    name = "travelportal.simulator"
+    verbose_name = "Entra simulator"
