@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "travelportal.api",
     "travelportal.webhooks",
     "travelportal.simulator",
+    "auditlog",
+    "travelportal.audit",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Changes made in Django admin go to the audit trail, with the support user as actor.
+    "travelportal.audit.middleware.AdminAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # django-axes must come last so it sees the outcome of authentication.
@@ -370,6 +374,15 @@ SCIM_SERVICE_PROVIDER = {
     "AUTHENTICATION_SCHEMES": [{"type": "oauthbearertoken", "name": "OAuth Bearer Token"}],
     "WWW_AUTHENTICATE_HEADER": 'Bearer realm="scim"',
 }
+
+# --- Audit trail of support staff (django-auditlog, travelportal.audit) -----------------
+# django-auditlog over django-simple-history: one table of its own (here with the company
+# each entry concerns) instead of a history table and a migration per audited model in
+# every app, a registry that names the audited models in one place, and an admin view
+# of the entries. Entries are written only for Django admin requests and management
+# commands (travelportal.audit.context), never for SCIM or the API.
+AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"
+AUDITLOG_DISABLE_ON_RAW_SAVE = True
 
 LOGGING = {
     "version": 1,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from travelportal.companysettings.views import activity, catalogue, developers, groups, people, scim, webhooks
+from travelportal.companysettings.views import activity, audit, catalogue, developers, groups, people, scim, webhooks
 
 app_name = "companysettings"
 
@@ -32,6 +32,7 @@ urlpatterns = [
     path("groups/<uuid:pk>/", groups.group_detail, name="group"),
     path("groups/<uuid:pk>/edit/", groups.group_edit, name="group-edit"),
     path("provisioning-activity/", activity.provisioning_activity, name="activity"),
+    path("audit/", audit.audit_trail, name="audit"),
 ]
 
 for kind in catalogue.KINDS:

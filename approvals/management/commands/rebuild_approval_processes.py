@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from approvals.services.chain_rebuilds import repair_approval_processes
+from travelportal.audit.commands import AuditedCommand
 from travelportal.companies.models import Company
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Recompute the automatic approval processes of one company (by slug), or of all with --all."
 
     def add_arguments(self, parser) -> None:

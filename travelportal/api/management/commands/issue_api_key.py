@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from travelportal.api.keys import issue_api_key
+from travelportal.audit.commands import AuditedCommand
 from travelportal.companies.models import Company
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Issue a REST API key for the company with this slug; prints only the key (shown once)."
 
     def add_arguments(self, parser):

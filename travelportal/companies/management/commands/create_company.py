@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from travelportal.audit.commands import AuditedCommand
 from travelportal.companies.management import describe
 from travelportal.companies.services import create_company
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Create a company (its SCIM API off unless --enable-scim). Running it again with the same "
         "arguments changes nothing; --enable-scim also switches SCIM on for an existing company."

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from travelportal.audit.commands import AuditedCommand
 from travelportal.companies.management import describe
 from travelportal.companies.models import Company
 from travelportal.companies.services import create_company_admin
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Create a company admin who signs in with EMAIL and PASSWORD. Running it again makes sure "
         "that person is an active admin with that password."

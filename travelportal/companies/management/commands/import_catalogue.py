@@ -3,13 +3,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from travelportal.audit.commands import AuditedCommand
 from travelportal.companies.catalogue import InvalidCatalogue, import_catalogue
 from travelportal.companies.models import Company
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Load a company's cost centres, invoice profiles and travel policies from a JSON file. "
         "Entries match by name, so loading the same file twice changes nothing; an invalid file "

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
-
+from travelportal.audit.commands import AuditedCommand
 from travelportal.companies.services import seed_demo_company
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Create the demo company, its admin login and a small catalogue. Safe to run again."
 
     def handle(self, *args, **options):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from travelportal.audit.commands import AuditedCommand
 from travelportal.tokens.services import register_entra_application
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Register the Entra ID OAuth client (once). Prints 'client_id: …' and 'client_secret: …'; "
         "the secret is stored only as a hash, so it is printed only when created or rotated."

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from travelportal.audit.commands import AuditedCommand
 from travelportal.companies.models import Company
 from travelportal.tokens.services import issue_secret_token
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Issue a SCIM bearer token for the company with this slug; prints only the token (shown once)."
 
     def add_arguments(self, parser):

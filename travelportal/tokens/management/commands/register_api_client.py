@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from travelportal.api.scopes import API_SCOPES
+from travelportal.audit.commands import AuditedCommand
 from travelportal.companies.models import Company
 from travelportal.tokens.applications import GRANT_TYPES, register_company_application
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Register an OAuth client of the company with this slug; prints the client id and the client secret "
         "(shown once), one per line."

@@ -1,0 +1,215 @@
+"""The audit trail of support staff: admin edits and command changes, recorded with who,
+when and what; readable in admin history and by the company's own admins only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from travelportal.audit.context import AuditSource, audited
+from travelportal.audit.models import AuditEntry
+from travelportal.audit.registry import HIDDEN
+from travelportal.companies.models import Company, TravelPolicy, User
+
+AUDIT_URL = "/company/audit/"
+
+
+def company_form(company: Company, **changes) -> dict:
+    data = {
+        "name": company.name,
+        "slug": company.slug,
+        "scim_enabled": "on" if company.scim_enabled else "",
+        "approval_chain_depth": str(company.approval_chain_depth),
+        "auto_process_trips": company.auto_process_trips,
+        "rate_limit_per_second": "",
+        "rate_limit_burst": "",
+    }
+    return {key: value for key, value in {**data, **changes}.items() if value != ""}
+
+
+@pytest.fixture
+def admin_edit(staff_client, staff_user, company):
+    before = timezone.now()
+    response = staff_client.post(
+        f"/admin/companies/company/{company.pk}/change/", company_form(company, name="Acme Corporation")
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return before
+
+
+def test_an_admin_edit_is_recorded_with_who_when_and_what(admin_edit, staff_user, company):
+    entry = AuditEntry.objects.get()
+
+    assert entry.actor == staff_user
+    assert entry.actor_email == "support@travelportal.example"
+    assert entry.source == AuditEntry.Source.ADMIN
+    assert entry.company == company
+    assert entry.action == AuditEntry.Action.UPDATE
+    assert entry.changes_dict == {"name": ["Acme", "Acme Corporation"]}
+    assert admin_edit <= entry.timestamp <= timezone.now()
+    assert entry.remote_addr == "127.0.0.1"
+
+
+def test_the_admin_history_page_shows_it(admin_edit, staff_client, company):
+    response = staff_client.get(f"/admin/companies/company/{company.pk}/history/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Audit trail" in page
+    assert "support@travelportal.example (Django admin)" in page
+    assert "Acme → Acme Corporation" in page
+
+
+def test_the_company_admin_reads_it_in_company_settings(admin_edit, acme_admin_client):
+    response = acme_admin_client.get(AUDIT_URL)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "support@travelportal.example (Django admin)" in page
+    assert "Acme → Acme Corporation" in page
+
+
+def test_another_company_admin_never_sees_it(admin_edit, other_admin_client, other_company):
+    response = other_admin_client.get(AUDIT_URL)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Acme Corporation" not in page
+    assert "No changes by support staff" in page
+
+
+def test_a_traveller_is_refused(admin_edit, traveller_client):
+    assert traveller_client.get(AUDIT_URL).status_code == 403
+
+
+def test_support_staff_without_a_company_are_refused(admin_edit, staff_client):
+    assert staff_client.get(AUDIT_URL).status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, db):
+    response = client.get(AUDIT_URL)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_the_page_takes_only_get(acme_admin_client):
+    assert acme_admin_client.post(AUDIT_URL).status_code == 405
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_deleted_object_stays_in_its_company_trail(staff_client, acme_admin_client, other_admin_client, company):
+    policy = TravelPolicy.objects.create(company=company, name="Gold")
+
+    response = staff_client.post(f"/admin/companies/travelpolicy/{policy.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.DELETE)
+    assert (entry.company, entry.object_repr) == (company, "Gold")
+    assert "Gold" in acme_admin_client.get(AUDIT_URL).content.decode()
+    assert "Gold" not in other_admin_client.get(AUDIT_URL).content.decode()
+
+
+def test_a_password_set_in_admin_is_recorded_without_its_value(staff_client, traveller):
+    response = staff_client.post(
+        f"/admin/companies/user/{traveller.pk}/password/",
+        {"password1": "a new long passphrase 42", "password2": "a new long passphrase 42", "usable_password": "true"},
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    entry = AuditEntry.objects.get(object_pk=str(traveller.pk))
+    assert entry.changes_dict == {"password": [HIDDEN, HIDDEN]}
+    assert traveller.password not in str(entry.changes)
+
+
+def test_a_command_change_is_audited(company, tmp_path):
+    catalogue = tmp_path / "catalogue.json"
+    catalogue.write_text('{"cost_centres": [{"name": "Research"}]}')
+
+    call_command("import_catalogue", "acme", str(catalogue), stdout=StringIO())
+
+    entry = AuditEntry.objects.get()
+    assert entry.source == AuditEntry.Source.COMMAND
+    assert entry.command == "import_catalogue"
+    assert entry.actor is None
+    assert entry.company == company
+    assert entry.action == AuditEntry.Action.CREATE
+    assert entry.object_repr == "Research"
+    assert entry.origin == "manage.py import_catalogue"
+
+
+def test_a_command_without_changes_records_nothing(company, tmp_path):
+    catalogue = tmp_path / "catalogue.json"
+    catalogue.write_text('{"cost_centres": [{"name": "Research"}]}')
+    call_command("import_catalogue", "acme", str(catalogue), stdout=StringIO())
+
+    call_command("import_catalogue", "acme", str(catalogue), stdout=StringIO())
+
+    assert AuditEntry.objects.count() == 1
+
+
+def test_changes_outside_admin_and_commands_are_not_audited_and_cost_no_query(traveller):
+    traveller.given_name = "Changed"
+
+    with CaptureQueriesContext(connection) as queries:
+        traveller.save(update_fields=["given_name"])
+
+    assert len(queries) == 1, "\n".join(q["sql"] for q in queries)
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_scim_write_is_not_audited(client, scim_token):
+    body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "new@acme.example"}
+
+    response = client.post(
+        "/scim/v2/Users",
+        data=body,
+        content_type="application/scim+json",
+        HTTP_AUTHORIZATION=f"Bearer {scim_token}",
+    )
+
+    assert response.status_code == 201
+    assert User.objects.filter(username="new@acme.example").exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_the_company_page_lists_entries_in_a_fixed_number_of_queries(acme_admin_client, acme_admin, company):
+    def add_entries(count: int) -> None:
+        with audited(AuditSource(kind="command", name="tests")):
+            for number in range(count):
+                CostCentreFactory.make(company, f"Centre {AuditEntry.objects.count()}-{number}")
+
+    add_entries(2)
+    with CaptureQueriesContext(connection) as few:
+        assert acme_admin_client.get(AUDIT_URL).status_code == 200
+    add_entries(20)
+    with CaptureQueriesContext(connection) as many:
+        response = acme_admin_client.get(AUDIT_URL)
+
+    assert response.status_code == 200
+    assert len(many) == len(few), "\n".join(q["sql"] for q in many)
+
+
+def test_the_newest_entries_come_first(acme_admin_client, company):
+    with audited(AuditSource(kind="command", name="tests")):
+        CostCentreFactory.make(company, "Older")
+        CostCentreFactory.make(company, "Newer")
+    AuditEntry.objects.filter(object_repr="Older").update(timestamp=timezone.now() - timedelta(hours=1))
+
+    page = acme_admin_client.get(AUDIT_URL).content.decode()
+
+    assert page.index("Newer") < page.index("Older")
+
+
+class CostCentreFactory:
+    @staticmethod
+    def make(company: Company, name: str):
+        from travelportal.companies.models import CostCentre
+
+        return CostCentre.objects.create(company=company, name=name)
