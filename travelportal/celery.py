@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import logging.config
 import os
 
 from celery import Celery
+from celery.signals import setup_logging
+from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "travelportal.settings")
 
 app = Celery("travelportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The worker binds the log context a task was enqueued with (the request id), and logs
+# like the web process (travelportal.operations.logs) instead of Celery's own format.
+app.steps["worker"].add(DjangoStructLogInitStep)
+
+
+@setup_logging.connect
+def _log_like_the_web_process(**kwargs) -> None:
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
 
 
 def _keep_worker_alive_when_redis_goes_away() -> None:

@@ -7,6 +7,7 @@ so a bad deployment stops at start-up instead of misbehaving later.
 from __future__ import annotations
 
 import os
+from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -76,3 +77,14 @@ def env_redis_url(name: str) -> str | None:
     if not value.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(f"{name} must be a redis://, rediss:// or unix:// URL, got {value!r}")
     return value
+
+
+def env_networks(name: str) -> list[IPv4Network | IPv6Network]:
+    """Comma-separated IP addresses or networks (``10.0.0.5``, ``10.1.0.0/16``, ``::1``)."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return []
+    try:
+        return [ip_network(item.strip(), strict=False) for item in value.split(",") if item.strip()]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be comma-separated IP addresses or networks: {exc}") from None

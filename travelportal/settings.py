@@ -18,9 +18,11 @@ from travelportal.env import (
     env_database,
     env_int,
     env_list,
+    env_networks,
     env_redis_url,
     env_str,
 )
+from travelportal.operations.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -49,6 +51,8 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "django_scim",
     "axes",
+    "health_check",
+    "django_structlog",
     "travelportal.companies",
     "travelportal.tokens",
     "travelportal.accounts",
@@ -59,6 +63,7 @@ INSTALLED_APPS = [
     "travelportal.api",
     "travelportal.webhooks",
     "travelportal.simulator",
+    "travelportal.operations",
     "auditlog",
     "travelportal.audit",
 ]
@@ -67,6 +72,8 @@ MIDDLEWARE = [
     # First: its process_exception hook runs after every other middleware's, turning a
     # database outage met by a view or template into a 503 page (see the module).
     "travelportal.outages.DatabaseOutageMiddleware",
+    # The request id, the one log line and the request metrics (no query, no file access).
+    "travelportal.operations.middleware.RequestObservationMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -353,6 +360,16 @@ CACHES = {
 # addresses (cloud metadata addresses stay refused). Off, only https to public addresses.
 WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=False)
 
+# --- SAML single sign-on (travelportal.accounts.saml) ----------------------------------
+# Seconds an assertion's NotBefore/NotOnOrAfter may be off, for clocks that differ a little.
+SSO_CLOCK_SKEW_SECONDS = env_int("SSO_CLOCK_SKEW_SECONDS", 60, minimum=0)
+# How long a sign-in started at the portal may take at the identity provider.
+SSO_REQUEST_MAX_AGE_SECONDS = env_int("SSO_REQUEST_MAX_AGE_SECONDS", 600, minimum=60)
+# Development and tests only: federation metadata URLs may be http and private addresses.
+SSO_METADATA_ALLOW_PRIVATE_URLS = env_bool("SSO_METADATA_ALLOW_PRIVATE_URLS", default=False)
+# Where Debian's xmlsec1 is; empty: found on PATH.
+XMLSEC1_PATH = env_str("XMLSEC1_PATH", "")
+
 # --- SCIM (django-scim2) ---------------------------------------------------------------
 SCIM_MAX_PAGE_SIZE = 200
 SCIM_MAX_BODY_BYTES = 1024 * 1024
@@ -384,9 +401,16 @@ SCIM_SERVICE_PROVIDER = {
 AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"
 AUDITLOG_DISABLE_ON_RAW_SAVE = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# --- Operations: health, metrics, logs (travelportal.operations) -----------------------
+# /health/ fails once the approval rebuild outbox's oldest change has waited this long.
+HEALTH_OUTBOX_MAX_AGE_SECONDS = env_int("HEALTH_OUTBOX_MAX_AGE_SECONDS", 120, minimum=1)
+# /metrics answers a bearer METRICS_TOKEN or a peer in METRICS_ALLOWED_IPS; with neither
+# set metrics are off and the path is a 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_networks("METRICS_ALLOWED_IPS")
+# django-structlog copies the log context (the request id) into the headers of every
+# task a request enqueues; the worker binds it again (travelportal.celery).
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+
+# JSON lines on stderr with DEBUG off, readable ones with it on (travelportal.operations.logs).
+LOGGING = logging_config(json=not DEBUG, level=env_str("LOG_LEVEL", "INFO"))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.utils import timezone
 from approvals.models import PendingChainChange, ScheduledRebuild
 from approvals.services.automatic_processes import RebuildResult, rebuild_approval_processes
 from travelportal.companies.models import Company
+from travelportal.operations.metrics import observe_chain_rebuild
 
 
 def coalesce_seconds() -> float:
@@ -43,9 +45,11 @@ def _rebuild_from_outbox(*, company_id: int, full: bool) -> RebuildResult | None
         if not rows and not full:
             return None
         everyone = full or any(user_id is None for _, user_id in rows)
+        started = time.perf_counter()
         result = rebuild_approval_processes(
             company=company, user_ids=None if everyone else {user_id for _, user_id in rows}
         )
+        observe_chain_rebuild(seconds=time.perf_counter() - started, full=everyone)
         PendingChainChange.objects.filter(id__in=[row_id for row_id, _ in rows]).delete()
     return result
 

@@ -48,6 +48,9 @@ class ProvisioningLogEntry(models.Model):
     scim_type = models.CharField("scimType", max_length=50, blank=True)
     detail = models.TextField(blank=True)
     request_body = models.JSONField(null=True, blank=True)
+    # The request's id (X-Request-ID, as in the web log and the tasks it enqueued), so
+    # support can follow one Entra request from here to the chain rebuild.
+    request_id = models.CharField("request id", max_length=128, blank=True)
 
     objects = ProvisioningLogQuerySet.as_manager()
 

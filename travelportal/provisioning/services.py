@@ -7,6 +7,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from travelportal.companies.models import Company, User
+from travelportal.operations.request_ids import current_request_id
 from travelportal.provisioning.models import ProvisioningLogEntry
 from travelportal.retention import delete_in_batches
 
@@ -64,7 +65,8 @@ def record_scim_request(
 ) -> ProvisioningLogEntry:
     """Record one SCIM request: a single INSERT, no reads (it runs on every request).
 
-    The body is stored without secrets; ``user_id`` is the id of the person touched."""
+    The body is stored without secrets; ``user_id`` is the id of the person touched; the
+    entry carries the request's id (``travelportal.operations.request_ids``)."""
     company_id = company if isinstance(company, int) else company.pk
     return ProvisioningLogEntry.objects.create(
         company_id=company_id,
@@ -80,6 +82,7 @@ def record_scim_request(
         scim_type=(scim_type or "")[:50],
         detail=detail or "",
         request_body=strip_secrets(request_body) if request_body is not None else None,
+        request_id=current_request_id(),
     )
 
 
