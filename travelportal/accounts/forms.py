@@ -5,6 +5,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.db.models import Q
 
+from travelportal.accounts.saml.policy import password_sign_in_refused
 from travelportal.accounts.throttling import password_reset_allowed
 from travelportal.companies.models import User
 
@@ -27,7 +28,14 @@ class SignInForm(AuthenticationForm):
         # or which people are deactivated.
         "invalid_login": "That email and password don't match an account that can sign in.",
         "inactive": "That email and password don't match an account that can sign in.",
+        "sso_required": "Your company signs in with single sign-on: use “Sign in with SSO”.",
     }
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        # Checked after the password, so the message tells nothing to someone without it.
+        if password_sign_in_refused(user):
+            raise forms.ValidationError(self.error_messages["sso_required"], code="sso_required")
 
 
 class ResetPasswordForm(PasswordResetForm):

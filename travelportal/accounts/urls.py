@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from travelportal.accounts.forms import ResetPasswordForm, SignInForm
+from travelportal.accounts.saml import views as saml_views
 
 app_name = "accounts"
 
@@ -14,6 +15,7 @@ urlpatterns = [
     # LoginView only follows a "next" that stays on this host (url_has_allowed_host_and_scheme).
     path("login/", auth_views.LoginView.as_view(form_class=SignInForm, http_method_names=FORM_METHODS), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sso/", saml_views.sso_start, name="sso_start"),
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(
