@@ -370,16 +370,6 @@ SSO_METADATA_ALLOW_PRIVATE_URLS = env_bool("SSO_METADATA_ALLOW_PRIVATE_URLS", de
 # Where Debian's xmlsec1 is; empty: found on PATH.
 XMLSEC1_PATH = env_str("XMLSEC1_PATH", "")
 
-# --- SAML single sign-on (travelportal.accounts.saml) ----------------------------------
-# Seconds an assertion's NotBefore/NotOnOrAfter may be off, for clocks that differ a little.
-SSO_CLOCK_SKEW_SECONDS = env_int("SSO_CLOCK_SKEW_SECONDS", 60, minimum=0)
-# How long a sign-in started at the portal may take at the identity provider.
-SSO_REQUEST_MAX_AGE_SECONDS = env_int("SSO_REQUEST_MAX_AGE_SECONDS", 600, minimum=60)
-# Development and tests only: federation metadata URLs may be http and private addresses.
-SSO_METADATA_ALLOW_PRIVATE_URLS = env_bool("SSO_METADATA_ALLOW_PRIVATE_URLS", default=False)
-# Where Debian's xmlsec1 is; empty: found on PATH.
-XMLSEC1_PATH = env_str("XMLSEC1_PATH", "")
-
 # --- SCIM (django-scim2) ---------------------------------------------------------------
 SCIM_MAX_PAGE_SIZE = 200
 SCIM_MAX_BODY_BYTES = 1024 * 1024

@@ -8,7 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("travelportal.accounts.urls")),
     path("sso/saml/", include("travelportal.accounts.saml.urls")),
-    path("sso/saml/", include("travelportal.accounts.saml.urls")),
     path("oauth2/", include("travelportal.tokens.urls")),
     path("scim/v2/", include("scim.urls")),
     path("company/", include("travelportal.companysettings.urls")),
