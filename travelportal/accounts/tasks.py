@@ -21,8 +21,9 @@ from travelportal.accounts import sessions, sign_in_records
     acks_late=True,
 )
 def prune_sign_in_records() -> dict:
-    """Forget expired lockout counters, sign-in logs older than SIGN_IN_LOG_RETENTION_DAYS,
-    expired sessions and the records of ended ones (daily)."""
+    """Forget expired lockout counters, sign-in logs and SSO sign-ins older than
+    SIGN_IN_LOG_RETENTION_DAYS, unanswered AuthnRequests and expired assertion ids, expired
+    sessions and the records of ended ones (daily)."""
     now = timezone.now()
     cool_off = get_cool_off()
     records = sign_in_records.prune_sign_in_records(
@@ -34,6 +35,9 @@ def prune_sign_in_records() -> dict:
         "attempts": records.attempts,
         "logs": records.logs,
         "failure_logs": records.failure_logs,
+        "sso_events": records.sso_events,
+        "sso_requests": records.sso_requests,
+        "sso_assertions": records.sso_assertions,
         "sessions": ended.sessions,
         "session_records": ended.records,
     }

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from travelportal.companysettings.views import activity, audit, catalogue, developers, groups, people, scim, webhooks
+from travelportal.companysettings.views import (
+    activity,
+    audit,
+    catalogue,
+    developers,
+    groups,
+    people,
+    scim,
+    sso,
+    webhooks,
+)
 
 app_name = "companysettings"
 
@@ -18,6 +28,13 @@ urlpatterns = [
     path("integrations/scim/tokens/<int:pk>/revoke", scim.token_revoke, name="token-revoke"),
     path("integrations/scim/connection/disconnect", scim.connection_disconnect, name="connection-disconnect"),
     path("integrations/scim/approvals", scim.approvals_save, name="approvals-save"),
+    re_path(r"^integrations/sso/?$", sso.sso_settings, name="sso"),
+    path("integrations/sso/setup", sso.sso_setup, name="sso-setup"),
+    path("integrations/sso/certificate/rotate", sso.sp_certificate_rotate, name="sso-rotate"),
+    path("integrations/sso/idp/metadata", sso.idp_metadata_save, name="sso-idp-metadata"),
+    path("integrations/sso/idp", sso.idp_manual_save, name="sso-idp"),
+    path("integrations/sso/options", sso.options_save, name="sso-options"),
+    path("sign-in-activity/", sso.sign_in_activity, name="sign-in-activity"),
     path("developers/", developers.developers, name="developers"),
     path("developers/keys", developers.api_key_create, name="api-key-create"),
     path("developers/keys/<int:pk>/revoke", developers.api_key_revoke, name="api-key-revoke"),
