@@ -10,7 +10,11 @@ class OperationsConfig(AppConfig):
     label = "operations"
 
     def ready(self) -> None:
+        from django.core.signals import request_finished
+
         from travelportal.operations import logs, receivers
+        from travelportal.operations.middleware import forget_request
 
         logs.configure_structlog()
         receivers.connect_task_metrics()
+        request_finished.connect(forget_request, dispatch_uid="operations.forget_request")

@@ -62,5 +62,10 @@ class RequestObservationMiddleware:
             duration_ms=round(seconds * 1000, 1),
             **({"company": company} if company else {}),
         )
-        structlog.contextvars.clear_contextvars()
         return response
+
+
+def forget_request(**kwargs) -> None:
+    """``request_finished``: once the response is sent, after Django logged a 4xx or 5xx
+    (outside the middleware, with the request id still bound), lines belong to no request."""
+    structlog.contextvars.clear_contextvars()

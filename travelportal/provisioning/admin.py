@@ -46,7 +46,8 @@ class ProvisioningLogEntryAdmin(admin.ModelAdmin):
     list_display = ["created_at", "company", "operation", "method", "status", "user_name", "duration_ms", "path"]
     list_select_related = ["company"]
     list_filter = ["company", "operation", OutcomeListFilter, StatusListFilter]
-    search_fields = ["user_name"]
+    # "=" so a request id from the web log is looked up exactly.
+    search_fields = ["user_name", "=request_id"]
     ordering = ["-created_at", "-id"]
     raw_id_fields = ["user"]
     # The log grows with every SCIM request; counting the whole table on each page

@@ -1,0 +1,251 @@
+"""One id per request: echoed in X-Request-ID, in every JSON log line of the request, on
+the provisioning log entry, and carried into the Celery tasks the request enqueues."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from celery.signals import before_task_publish
+from django.db import connection
+from kombu import Connection
+
+from approvals import tasks
+from travelportal.celery import app as celery_app
+from travelportal.operations.logs import logging_config
+from travelportal.provisioning.models import ProvisioningLogEntry
+
+CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def json_log_lines():
+    """The JSON lines the portal's production formatter writes while the block runs."""
+    config = dict(logging_config(json=True, level="INFO")["formatters"]["structured"])
+    formatter = config.pop("()")(**config)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    lines: list[dict] = []
+    try:
+        yield lines
+    finally:
+        root.removeHandler(handler)
+        lines.extend(json.loads(line) for line in stream.getvalue().splitlines())
+
+
+def create_person(client, token, user_name, *, request_id=None, manager_id=None):
+    body = {"schemas": [CORE], "userName": user_name, "name": {"givenName": "Pat", "familyName": "Person"}}
+    if manager_id:
+        body["schemas"].append(ENTERPRISE)
+        body[ENTERPRISE] = {"manager": {"value": manager_id}}
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    if request_id:
+        headers["HTTP_X_REQUEST_ID"] = request_id
+    response = client.post("/scim/v2/Users", body, content_type="application/scim+json", **headers)
+    assert response.status_code == 201, response.content
+    return response
+
+
+def test_a_new_id_is_returned_when_the_proxy_sends_none(client):
+    first = client.get("/health/live")["X-Request-ID"]
+    second = client.get("/health/live")["X-Request-ID"]
+
+    assert re.fullmatch(r"[0-9a-f]{32}", first)
+    assert first != second
+
+
+def test_the_proxys_id_is_echoed(client):
+    response = client.get("/health/live", HTTP_X_REQUEST_ID="7f3c9a1e-entra.42")
+
+    assert response["X-Request-ID"] == "7f3c9a1e-entra.42"
+
+
+@pytest.mark.parametrize("header", ["", "two words", "x" * 129, 'quote"d', "new\nline", "é"])
+def test_an_id_that_is_not_sane_is_replaced(client, header):
+    response = client.get("/health/live", HTTP_X_REQUEST_ID=header)
+
+    assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
+
+
+@pytest.mark.django_db
+def test_the_request_line_and_every_other_line_of_the_request_carry_the_id(client):
+    with json_log_lines() as lines:
+        response = client.get("/no/such/page/", HTTP_X_REQUEST_ID="req-404")
+
+    assert response.status_code == 404
+    request_line = next(line for line in lines if line["event"] == "request")
+    assert request_line == {
+        "event": "request",
+        "request_id": "req-404",
+        "method": "GET",
+        "path": "/no/such/page/",
+        "route": "unmatched",
+        "status": 404,
+        "duration_ms": request_line["duration_ms"],
+        "level": "info",
+        "logger": "travelportal.request",
+        "timestamp": request_line["timestamp"],
+    }
+    # Django's own warning, through the standard library, carries it too.
+    not_found = next(line for line in lines if line["logger"] == "django.request")
+    assert not_found["request_id"] == "req-404"
+    assert not_found["level"] == "warning"
+
+
+@pytest.mark.django_db
+def test_a_scim_request_line_names_the_company(client, company, scim_token):
+    with json_log_lines() as lines:
+        response = client.get("/scim/v2/Users", HTTP_AUTHORIZATION=f"Bearer {scim_token}")
+
+    line = next(line for line in lines if line["event"] == "request")
+    assert line["company"] == "acme"
+    assert line["route"] == "scim:users"
+    assert line["request_id"] == response["X-Request-ID"]
+
+
+@pytest.mark.django_db
+def test_the_provisioning_log_entry_stores_the_id(client, company, scim_token):
+    response = create_person(client, scim_token, "pat@acme.example", request_id="entra-7b1d")
+
+    entry = ProvisioningLogEntry.objects.get(company=company, operation="create")
+    assert entry.request_id == "entra-7b1d" == response["X-Request-ID"]
+
+
+@pytest.mark.django_db
+def test_the_id_is_shown_in_the_activity_log(client, company, scim_token, acme_admin_client):
+    create_person(client, scim_token, "pat@acme.example", request_id="entra-7b1d")
+
+    page = acme_admin_client.get("/company/provisioning-activity/").content.decode()
+
+    assert "entra-7b1d" in page
+
+
+# Transactional: the rebuild is enqueued on commit, inside the request as in production.
+@pytest.mark.django_db(transaction=True)
+def test_the_id_goes_into_the_headers_of_the_tasks_the_request_enqueues(
+    client, automated, scim_token, monkeypatch, settings
+):
+    # Published for real, to an in-memory broker of its own, as a request does with Redis.
+    settings.APPROVALS_COALESCE_SECONDS = 0
+    broker = Connection("memory://")
+    monkeypatch.setattr(
+        tasks.process_chain_changes,
+        "apply_async",
+        partial(tasks.process_chain_changes.apply_async, connection=broker),
+    )
+    celery_app.conf.task_always_eager = False  # the autouse fixture restores it
+    published = []
+
+    def receiver(sender=None, headers=None, **kwargs):
+        published.append((sender, dict(headers)))
+
+    before_task_publish.connect(receiver, dispatch_uid="tests.operations.published")
+    try:
+        create_person(client, scim_token, "boss@acme.example", request_id="entra-boss")
+    finally:
+        before_task_publish.disconnect(dispatch_uid="tests.operations.published")
+        broker.release()
+
+    assert published, "the SCIM write enqueued no rebuild"
+    sender, headers = published[0]
+    assert sender == "approvals.process_chain_changes"
+    assert headers["__django_structlog__"]["request_id"] == "entra-boss"
+
+
+def database_url() -> str:
+    s = connection.settings_dict
+    auth = quote(s["USER"] or "postgres") + (f":{quote(s['PASSWORD'])}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def worker(monkeypatch, settings):
+    """A real worker on a queue of its own, logging JSON lines to a pipe."""
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        pytest.skip("REDIS_URL is unset: the real Celery worker test needs Redis (CI sets it)")
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker process must see the test database: set DATABASE_URL to PostgreSQL")
+    queue = f"tp-test-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr(
+        tasks.process_chain_changes, "apply_async", partial(tasks.process_chain_changes.apply_async, queue=queue)
+    )
+    settings.APPROVALS_COALESCE_SECONDS = 0.2
+    celery_app.conf.task_always_eager = False  # the autouse fixture restores it
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url,
+        "APPROVALS_COALESCE_MS": "200",
+        "DJANGO_SETTINGS_MODULE": "travelportal.settings",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "travelportal", "worker", "-Q", queue, "--pool", "solo",
+         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    yield process
+    process.terminate()
+    try:
+        process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+
+
+def read_lines_until(process, predicate, *, timeout: float = 30.0) -> list[dict]:
+    """The worker's JSON lines up to the first one ``predicate`` accepts."""
+    import selectors
+
+    lines: list[dict] = []
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if not selector.select(timeout=0.5):
+            continue
+        raw = process.stdout.readline()
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue
+        lines.append(line)
+        if predicate(line):
+            break
+    return lines
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_logs_the_rebuild_with_the_id_of_the_request_that_enqueued_it(worker, client, automated, scim_token):
+    boss = create_person(client, scim_token, "boss@acme.example", request_id="entra-rebuild-1").json()["id"]
+    create_person(client, scim_token, "rep@acme.example", request_id="entra-rebuild-2", manager_id=boss)
+
+    lines = read_lines_until(
+        worker, lambda line: line.get("event") == "task_succeeded" and line.get("request_id", "").startswith("entra-")
+    )
+
+    assert worker.poll() is None, "the worker died"
+    started = [line for line in lines if line.get("event") == "task_started"]
+    assert started, f"no task started within 30 s; the worker said: {lines[-5:]}"
+    assert started[0]["task"] == "approvals.process_chain_changes"
+    assert started[0]["request_id"] in {"entra-rebuild-1", "entra-rebuild-2"}
+    assert started[0]["task_id"]
