@@ -57,3 +57,33 @@ def update_approval_settings(
                 automatic.update(kind=ApprovalProcess.Kind.MANUAL, owner=None, updated_at=timezone.now())
         request_full_rebuild(company=company)
     return company
+
+
+def configure_approvals(
+    *,
+    company: Company,
+    automatic: bool | None = None,
+    chain_depth: int | None = None,
+    trips: str | None = None,
+) -> list[str]:
+    """Bring the company's approval settings to what is given (None leaves a setting as
+    it is) and return the settings that changed; nothing changed, nothing is saved or
+    rebuilt. ``automatic`` switches both approvals through the identity provider and
+    automatic process creation (on) or automatic process creation (off, converting the
+    automatic processes to manual ones, as Company Settings does by default)."""
+    wanted = {
+        "approvals_through_idp": company.approvals_through_idp if not automatic else True,
+        "auto_approval_processes": company.auto_approval_processes if automatic is None else automatic,
+        "approval_chain_depth": company.approval_chain_depth if chain_depth is None else chain_depth,
+        "auto_process_trips": company.auto_process_trips if trips is None else trips,
+    }
+    changed = [name for name, value in wanted.items() if getattr(company, name) != value]
+    if changed:
+        update_approval_settings(
+            company=company,
+            approvals_through_idp=wanted["approvals_through_idp"],
+            auto_approval_processes=wanted["auto_approval_processes"],
+            chain_depth=wanted["approval_chain_depth"],
+            auto_process_trips=wanted["auto_process_trips"],
+        )
+    return changed

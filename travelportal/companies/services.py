@@ -8,6 +8,7 @@ with the arguments it was last called with changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -17,6 +18,9 @@ from django.db import transaction
 from travelportal.companies.catalogue import CatalogueImportResult, import_catalogue
 from travelportal.companies.models import Company, User
 from travelportal.companies.signals import report_person_changes
+
+if TYPE_CHECKING:
+    from travelportal.companies.demo import DemoPopulation
 
 DEMO_SLUG = "demo"
 DEMO_NAME = "Demo Travel Co"
@@ -89,6 +93,7 @@ class DemoSeed:
     admin: CompanyAdminResult
     catalogue: CatalogueImportResult
     password: str
+    population: DemoPopulation
 
 
 @transaction.atomic
@@ -181,12 +186,20 @@ def create_company_admin(*, company: Company, email: str, password: str) -> Comp
 
 @transaction.atomic
 def seed_demo_company() -> DemoSeed:
-    """Create (or bring back) the demo company with its admin login and a small catalogue.
+    """Create (or bring back) the demo company: its admin login, a small catalogue, and
+    its people, groups, approval processes and trips (``travelportal.companies.demo``,
+    provisioned over SCIM).
 
     Safe to run any number of times: the company, its admin and catalogue entries are
-    matched by slug, userName and name.
+    matched by slug, userName and name, and the demo sends only what is missing. One
+    transaction: a run that fails leaves the company as it was.
     """
+    from travelportal.companies.demo import populate_demo_company
+
     company = create_company(slug=DEMO_SLUG, name=DEMO_NAME, enable_scim=True)
     admin = create_company_admin(company=company.company, email=DEMO_ADMIN_EMAIL, password=DEMO_ADMIN_PASSWORD)
     catalogue = import_catalogue(company=company.company, data=DEMO_CATALOGUE)
-    return DemoSeed(company=company, admin=admin, catalogue=catalogue, password=DEMO_ADMIN_PASSWORD)
+    population = populate_demo_company(company=company.company, admin=admin.user)
+    return DemoSeed(
+        company=company, admin=admin, catalogue=catalogue, password=DEMO_ADMIN_PASSWORD, population=population
+    )
