@@ -1,5 +1,6 @@
 # The two commands of the README's Quick start: `make run` and `make test`.
-# Everything else here is a step they share.
+# Everything else here is a step they share, but `make up`, the production shape
+# (README, "Operating the portal").
 
 PYTHON ?= python3
 VENV := .venv
@@ -13,11 +14,12 @@ PYTEST_ARGS ?=
 DEV_ENV := DEBUG=1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test install lint migrations-check pytest browser seed xmlsec
+.PHONY: help run test install lint migrations-check pytest browser seed xmlsec up
 
 help:
 	@echo "make run   - set up, migrate, seed the demo company and start the portal on http://$(HOST):$(PORT)/"
 	@echo "make test  - set up and run the linters, the migrations check and the whole test suite"
+	@echo "make up    - the production shape (Procfile: gunicorn, Celery worker and beat) on DATABASE_URL and REDIS_URL"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -82,3 +84,27 @@ pytest: $(INSTALLED)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test: $(INSTALLED) browser xmlsec lint migrations-check pytest
+
+# The production shape (README, "Operating the portal"): the Procfile's web, worker and
+# beat under honcho, against the PostgreSQL and Redis of the environment, DEBUG off.
+# Metrics of every process add up in one directory, emptied at each start.
+METRICS_DIR := $(CURDIR)/var/prometheus
+
+up: $(INSTALLED)
+	@test -n "$$DATABASE_URL" || { echo "make up needs DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/travelportal"; exit 1; }
+	@test -n "$$REDIS_URL" || { echo "make up needs REDIS_URL, e.g. redis://127.0.0.1:6379/0"; exit 1; }
+	@test -n "$$SECRET_KEY" || { echo "make up needs SECRET_KEY (DEBUG is off), e.g. export SECRET_KEY=\$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')"; exit 1; }
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
+	@echo
+	@echo "  Travel portal:   http://$(HOST):$(PORT)/"
+	@echo "  Health:          http://$(HOST):$(PORT)/health/   (probes: Accept: application/json; liveness: /health/live)"
+	@echo "  Metrics:         http://$(HOST):$(PORT)/metrics   ($$(if [ -n "$$METRICS_TOKEN" ]; then echo 'Authorization: Bearer $$METRICS_TOKEN'; elif [ -n "$$METRICS_ALLOWED_IPS" ]; then echo "from $$METRICS_ALLOWED_IPS"; else echo 'off: set METRICS_TOKEN'; fi))"
+	@echo "  SCIM base URL:   http://$(HOST):$(PORT)/scim/v2/"
+	@echo "  Support admin:   http://$(HOST):$(PORT)/admin/"
+	@echo "  Database:        $$(echo "$$DATABASE_URL" | sed -E 's#//([^:@/]*):[^@/]*@#//\1:***@#')"
+	@echo "  Redis:           $$(echo "$$REDIS_URL" | sed -E 's#//([^:@/]*):[^@/]*@#//\1:***@#')"
+	@echo
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) HOST=$(HOST) \
+		$(VENV)/bin/honcho start --procfile Procfile --port $(PORT)
