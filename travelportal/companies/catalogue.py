@@ -9,6 +9,7 @@ existing ones by name, so loading the same file twice changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -65,18 +66,24 @@ def importable_fields(model: type[CatalogueEntry]) -> dict[str, models.Field]:
     }
 
 
-def import_catalogue(*, company: Company, data: object) -> CatalogueImportResult:
+def import_catalogue(
+    *,
+    company: Company,
+    data: object,
+    progress: Callable[[list], Iterable] | None = None,
+) -> CatalogueImportResult:
     """Create or update ``company``'s catalogue entries from ``data`` (a parsed file).
 
     Everything is checked before anything is written: on any problem InvalidCatalogue is
     raised listing every entry and field at fault (``invoice_profiles[1] "Acme Ltd":
     currency: ...``), and the database is untouched. Entries are matched by name within
     the company; an existing entry is updated only in the fields the file gives.
+    ``progress`` wraps the checked entries as they are written (a progress bar).
     """
     with transaction.atomic():
         plan = _plan(company=company, data=data)
         result = CatalogueImportResult()
-        for section, planned in plan:
+        for section, planned in progress(plan) if progress is not None else plan:
             counts = result.sections[section]
             if planned.created:
                 planned.entry.save()

@@ -5,6 +5,7 @@ from django.core.management.base import CommandError
 from approvals.services.chain_rebuilds import repair_approval_processes
 from travelportal.audit.commands import AuditedCommand
 from travelportal.companies.models import Company
+from travelportal.progress import with_progress, write_line
 
 
 class Command(AuditedCommand):
@@ -20,10 +21,15 @@ class Command(AuditedCommand):
         companies = Company.objects.order_by("slug") if all else Company.objects.filter(slug=slug)
         if not all and not companies.exists():
             raise CommandError(f"No company has the slug {slug!r}.")
-        for company in companies:
+        rebuilding = with_progress(
+            companies, command=self, description="Rebuilding", total=companies.count(), unit="company"
+        )
+        for company in rebuilding:
             result = repair_approval_processes(company=company)
-            self.stdout.write(
+            write_line(
                 f"{company.slug}: {len(result.created)} created, {len(result.updated)} updated, "
                 f"{len(result.deleted)} deleted, {result.trips_reassigned} pending trip(s) moved, "
-                f"{result.cycles_reported} cycle(s) reported"
+                f"{result.cycles_reported} cycle(s) reported",
+                command=self,
+                items=rebuilding,
             )

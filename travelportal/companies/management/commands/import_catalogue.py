@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.core.management.base import CommandError
@@ -8,6 +9,7 @@ from django.core.management.base import CommandError
 from travelportal.audit.commands import AuditedCommand
 from travelportal.companies.catalogue import InvalidCatalogue, import_catalogue
 from travelportal.companies.models import Company
+from travelportal.progress import with_progress
 
 
 class Command(AuditedCommand):
@@ -34,8 +36,11 @@ class Command(AuditedCommand):
         except json.JSONDecodeError as exc:
             raise CommandError(f"{file} is not valid JSON: {exc}") from None
         try:
-            result = import_catalogue(company=company, data=data)
+            result = import_catalogue(company=company, data=data, progress=self._progress)
         except InvalidCatalogue as exc:
             raise CommandError(f"{file} was refused; nothing was written:\n" + "\n".join(exc.problems)) from None
         for section, counts in result.sections.items():
             self.stdout.write(f"{section}: {counts}")
+
+    def _progress(self, entries: list) -> Iterable:
+        return with_progress(entries, command=self, description="Writing entries", total=len(entries), unit="entry")
