@@ -38,7 +38,10 @@ seed: $(INSTALLED) xmlsec
 run: seed
 	@echo
 	@echo "  Travel portal:   http://$(HOST):$(PORT)/"
-	@echo "  Admin login:     admin@demo.example / demo-admin-pass   (company: demo)"
+	@echo "  Demo logins (company: demo):"
+	@echo "    admin          admin@demo.example / demo-admin-pass          (Company Settings: /company/)"
+	@echo "    manager        sofia.marsh@demo.example / demo-manager-pass  (her queue: /approvals/queue/)"
+	@echo "    traveller      tom.berg@demo.example / demo-traveller-pass"
 	@echo "  SCIM base URL:   http://$(HOST):$(PORT)/scim/v2/"
 	@echo "  Support admin:   http://$(HOST):$(PORT)/admin/   (create a staff login with: $(DEV_ENV) $(PY) manage.py createsuperuser)"
 	@echo

@@ -203,3 +203,14 @@ def test_its_changes_are_in_the_audit_trail(seeded):
     entries = AuditEntry.objects.for_company(seeded)
 
     assert entries.filter(source="command", command="seed_demo").count() == entries.count() > 40
+
+
+@pytest.mark.django_db(databases=[])
+def test_the_readme_and_make_run_name_the_demo_logins():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readme, makefile = (root / "README.md").read_text(), (root / "Makefile").read_text()
+    for login, password in [("admin@demo.example", "demo-admin-pass"), demo.DEMO_MANAGER, demo.DEMO_TRAVELLER]:
+        assert f"`{login}` / `{password}`" in readme
+        assert f"{login} / {password}" in makefile
