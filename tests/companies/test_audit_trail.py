@@ -3,19 +3,22 @@ when and what; readable in admin history and by the company's own admins only.""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from travelportal.audit.context import AuditSource, audited
 from travelportal.audit.models import AuditEntry
-from travelportal.audit.registry import HIDDEN
-from travelportal.companies.models import Company, TravelPolicy, User
+from travelportal.audit.registry import AUDITED, HIDDEN
+from travelportal.companies.models import Company, CostCentre, TravelPolicy, User
 
 AUDIT_URL = "/company/audit/"
 
@@ -183,7 +186,7 @@ def test_the_company_page_lists_entries_in_a_fixed_number_of_queries(acme_admin_
     def add_entries(count: int) -> None:
         with audited(AuditSource(kind="command", name="tests")):
             for number in range(count):
-                CostCentreFactory.make(company, f"Centre {AuditEntry.objects.count()}-{number}")
+                CostCentre.objects.create(company=company, name=f"Centre {AuditEntry.objects.count()}-{number}")
 
     add_entries(2)
     with CaptureQueriesContext(connection) as few:
@@ -198,8 +201,8 @@ def test_the_company_page_lists_entries_in_a_fixed_number_of_queries(acme_admin_
 
 def test_the_newest_entries_come_first(acme_admin_client, company):
     with audited(AuditSource(kind="command", name="tests")):
-        CostCentreFactory.make(company, "Older")
-        CostCentreFactory.make(company, "Newer")
+        CostCentre.objects.create(company=company, name="Older")
+        CostCentre.objects.create(company=company, name="Newer")
     AuditEntry.objects.filter(object_repr="Older").update(timestamp=timezone.now() - timedelta(hours=1))
 
     page = acme_admin_client.get(AUDIT_URL).content.decode()
@@ -207,9 +210,47 @@ def test_the_newest_entries_come_first(acme_admin_client, company):
     assert page.index("Newer") < page.index("Older")
 
 
-class CostCentreFactory:
-    @staticmethod
-    def make(company: Company, name: str):
-        from travelportal.companies.models import CostCentre
+def _scim(client, token: str, method: str, path: str, body: dict):
+    return getattr(client, method)(
+        f"/scim/v2/{path}",
+        data=json.dumps(body),
+        content_type="application/scim+json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
 
-        return CostCentre.objects.create(company=company, name=name)
+
+def _scim_queries(client, token: str, user_name: str) -> tuple[int, int, list[str]]:
+    body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": user_name}
+    with CaptureQueriesContext(connection) as post:
+        created = _scim(client, token, "post", "Users", body)
+    assert created.status_code == 201
+    patch = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "title", "value": "Engineer"}],
+    }
+    with CaptureQueriesContext(connection) as patched:
+        assert _scim(client, token, "patch", f"Users/{created.json()['id']}", patch).status_code == 200
+    return len(post), len(patched), [q["sql"] for q in [*post, *patched]]
+
+
+def test_a_scim_post_and_patch_gain_no_query_from_the_audit_trail(client, scim_token):
+    # The first request also notes the token's last use: measure the ones after it.
+    _scim_queries(client, scim_token, "warm-up@acme.example")
+    with_audit = _scim_queries(client, scim_token, "first@acme.example")
+    # The same requests with the audit trail's receivers taken away.
+    removed = []
+    for signal in (post_save, pre_save, post_delete):
+        for rule in AUDITED:
+            uid = ("travelportal.audit", id(signal), rule.model)
+            receiver = next(row[1] for row in signal.receivers if row[0][0] == uid)
+            model = apps.get_model(rule.model)
+            assert signal.disconnect(sender=model, dispatch_uid=uid)
+            removed.append((signal, receiver, model, uid))
+    try:
+        without_audit = _scim_queries(client, scim_token, "second@acme.example")
+    finally:
+        for signal, receiver, model, uid in removed:
+            signal.connect(receiver, sender=model, dispatch_uid=uid, weak=False)
+
+    assert with_audit[:2] == without_audit[:2], "\n".join(with_audit[2])
+    assert not any("audit" in sql for sql in with_audit[2])
