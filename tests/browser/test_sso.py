@@ -1,0 +1,86 @@
+"""Single sign-on in a real browser (issue 13): Chromium goes from the portal's sign-in
+page through a real SAML identity provider (pysaml2's own IdP with its own keys, on a
+local port, tests/sso/idp.py) and back, SP-initiated, with the HTTP-Redirect request and
+the auto-submitted HTTP-POST response, and lands signed in."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.sso.conftest import configure
+from tests.sso.idp import TestIdp
+from travelportal.accounts.models import SsoSignInEvent
+from travelportal.accounts.saml.services import update_sso_options
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def entra():
+    provider = TestIdp(name="Acme Entra").start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def acme_sso(company, entra, live_server, acme_admin):
+    configuration = configure(company, entra, base_url=live_server.url)
+    update_sso_options(
+        configuration=configuration, require_sso=True, jit_provisioning=False, email_domains=["acme.example"]
+    )
+    return configuration
+
+
+def sign_in_at_entra(page, username):
+    page.wait_for_url(re.compile(r"http://127\.0\.0\.1:\d+/sso/redirect\?SAMLRequest="))
+    page.get_by_label("Account").fill(username)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_a_provisioned_person_signs_in_with_entra_and_lands_where_they_were_going(
+    page, live_server, entra, acme_sso, acme_admin
+):
+    entra.add_person(acme_admin.username, given_name="Alice", surname="Admin")
+
+    page.goto(f"{live_server.url}/company/people/")
+    assert "/accounts/login/" in page.url
+    page.get_by_role("link", name="Sign in with SSO").click()
+    page.get_by_label("Work email").fill(acme_admin.username)
+    page.get_by_role("button", name="Continue").click()
+    sign_in_at_entra(page, acme_admin.username)
+
+    page.wait_for_url(f"{live_server.url}/company/people/")
+    assert page.get_by_role("heading", name="People").is_visible()
+    assert page.get_by_role("button", name="Sign out").is_visible()
+    event = SsoSignInEvent.objects.get()
+    assert (event.user_id, event.outcome) == (acme_admin.pk, "signed_in")
+    # The admin finds the sign-in in the company's activity.
+    page.goto(f"{live_server.url}/company/sign-in-activity/")
+    assert page.get_by_role("cell", name="Signed in").is_visible()
+
+
+def test_a_deactivated_person_is_told_and_not_signed_in(page, live_server, entra, acme_sso, traveller):
+    traveller.is_active = False
+    traveller.save(update_fields=["is_active"])
+    entra.add_person(traveller.username)
+
+    page.goto(f"{live_server.url}/sso/saml/acme/login/")
+    sign_in_at_entra(page, traveller.username)
+
+    page.wait_for_url(f"{live_server.url}/sso/saml/acme/acs/")
+    assert page.get_by_role("heading", name="You are not signed in").is_visible()
+    assert page.get_by_text("The person's account is deactivated.").is_visible()
+    page.goto(f"{live_server.url}/company/")
+    assert "/accounts/login/" in page.url
+
+
+def test_require_sso_refuses_the_password_and_points_to_sso(page, live_server, acme_sso, traveller):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill(traveller.username)
+    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+    assert page.get_by_role("alert").get_by_text("Your company signs in with single sign-on").is_visible()
+    assert "/accounts/login/" in page.url
