@@ -37,7 +37,7 @@ def embedded(settings):
 def test_it_answers_200_and_every_check_healthy(client, embedded):
     response = client.get("/health/", **JSON)
 
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "healthy"
     assert set(body["checks"]) == {"database", "migrations", "approval_outbox"}
@@ -114,7 +114,7 @@ def test_a_change_waiting_less_than_the_threshold_is_healthy(client, embedded, c
 
     response = client.get("/health/", **JSON)
 
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
     assert response.json()["checks"]["approval_outbox"]["healthy"] is True
 
 

@@ -3,16 +3,13 @@ the provisioning log entry, and carried into the Celery tasks the request enqueu
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 import os
 import re
 import subprocess
 import sys
 import time
 import uuid
-from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from urllib.parse import quote
@@ -24,7 +21,6 @@ from kombu import Connection
 
 from approvals import tasks
 from travelportal.celery import app as celery_app
-from travelportal.operations.logs import logging_config
 from travelportal.provisioning.models import ProvisioningLogEntry
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -32,22 +28,16 @@ ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@contextmanager
-def json_log_lines():
-    """The JSON lines the portal's production formatter writes while the block runs."""
-    config = dict(logging_config(json=True, level="INFO")["formatters"]["structured"])
-    formatter = config.pop("()")(**config)
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(formatter)
-    root = logging.getLogger()
-    root.addHandler(handler)
-    lines: list[dict] = []
-    try:
-        yield lines
-    finally:
-        root.removeHandler(handler)
-        lines.extend(json.loads(line) for line in stream.getvalue().splitlines())
+def json_log_lines(capsys) -> list[dict]:
+    """The JSON lines written to stderr since the last call (tests run with DEBUG off, so
+    with the production formatting)."""
+    lines = []
+    for raw in capsys.readouterr().err.splitlines():
+        try:
+            lines.append(json.loads(raw))
+        except ValueError:
+            continue
+    return lines
 
 
 def create_person(client, token, user_name, *, request_id=None, manager_id=None):
@@ -85,13 +75,16 @@ def test_an_id_that_is_not_sane_is_replaced(client, header):
 
 
 @pytest.mark.django_db
-def test_the_request_line_and_every_other_line_of_the_request_carry_the_id(client):
-    with json_log_lines() as lines:
-        response = client.get("/no/such/page/", HTTP_X_REQUEST_ID="req-404")
+def test_the_request_line_and_every_other_line_of_the_request_carry_the_id(client, capsys):
+    json_log_lines(capsys)
 
+    response = client.get("/no/such/page/", HTTP_X_REQUEST_ID="req-404")
+
+    lines = json_log_lines(capsys)
     assert response.status_code == 404
     request_line = next(line for line in lines if line["event"] == "request")
     assert request_line == {
+        "logger": "travelportal.request",
         "event": "request",
         "request_id": "req-404",
         "method": "GET",
@@ -100,7 +93,6 @@ def test_the_request_line_and_every_other_line_of_the_request_carry_the_id(clien
         "status": 404,
         "duration_ms": request_line["duration_ms"],
         "level": "info",
-        "logger": "travelportal.request",
         "timestamp": request_line["timestamp"],
     }
     # Django's own warning, through the standard library, carries it too.
@@ -110,10 +102,10 @@ def test_the_request_line_and_every_other_line_of_the_request_carry_the_id(clien
 
 
 @pytest.mark.django_db
-def test_a_scim_request_line_names_the_company(client, company, scim_token):
-    with json_log_lines() as lines:
-        response = client.get("/scim/v2/Users", HTTP_AUTHORIZATION=f"Bearer {scim_token}")
+def test_a_scim_request_line_names_the_company(client, company, scim_token, capsys):
+    response = client.get("/scim/v2/Users", HTTP_AUTHORIZATION=f"Bearer {scim_token}")
 
+    lines = json_log_lines(capsys)
     line = next(line for line in lines if line["event"] == "request")
     assert line["company"] == "acme"
     assert line["route"] == "scim:users"

@@ -21,7 +21,8 @@ from django.http import HttpRequest, HttpResponse
 from travelportal.operations import metrics
 from travelportal.operations.request_ids import HEADER, META_KEY, request_id_from
 
-logger = structlog.get_logger("travelportal.request")
+logger = structlog.get_logger()
+LOGGER_NAME = "travelportal.request"
 
 UNMATCHED_ROUTE = "unmatched"
 
@@ -55,6 +56,7 @@ class RequestObservationMiddleware:
             metrics.RATE_LIMITED.labels(route, company).inc()
         logger.info(
             "request",
+            logger=LOGGER_NAME,
             method=request.method,
             path=request.path,
             route=route,
