@@ -84,9 +84,11 @@ WHERE p.company_id = %s AND p.kind = 'automatic' AND p.is_active
 """
 
 
-def start_gunicorn(app: str, port: int, workers: int, env: dict) -> subprocess.Popen:
-    """The one gunicorn command both the floor and the portal run under."""
-    command = [
+def start_gunicorn(app: str, port: int, workers: int, env: dict, profile: str | None = None) -> subprocess.Popen:
+    """The one gunicorn command both the floor and the portal run under; with ``profile``,
+    under py-spy sampling every worker into that file (collapsed stacks, for flame graphs)."""
+    spy = [str(Path(sys.executable).parent / "py-spy"), "record", "--subprocesses", "--format", "raw", "-o", profile]
+    command = ([*spy, "--"] if profile else []) + [
         str(Path(sys.executable).parent / "gunicorn"),
         app,
         "--bind",
@@ -96,7 +98,7 @@ def start_gunicorn(app: str, port: int, workers: int, env: dict) -> subprocess.P
         "--log-level",
         "warning",
     ]
-    return subprocess.Popen(command, env=env, cwd=ROOT)
+    return subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
 
 
 def wait_for_http(port: int, deadline: float) -> None:
@@ -115,13 +117,18 @@ def wait_for_http(port: int, deadline: float) -> None:
 
 
 def stop(process: subprocess.Popen | None) -> None:
+    """Stop a server and whatever it started. Under py-spy the server is py-spy's child:
+    stopping that child lets py-spy write its profile (a signal to py-spy loses it)."""
     if process is None or process.poll() is not None:
         return
-    process.send_signal(signal.SIGTERM)
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    targets = [int(pid) for pid in children.read_text().split()] if "py-spy" in str(process.args[0]) else []
+    for pid in targets or [process.pid]:
+        os.kill(pid, signal.SIGTERM)
     try:
-        process.wait(timeout=30)
+        process.wait(timeout=60)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
 
@@ -188,7 +195,7 @@ def log_usage(url: str, company_id: int) -> tuple[int, int]:
 
 def run_portal(args, env: dict, url: str, population: Population, company_id: int, token: str) -> dict:
     port = free_port()
-    server = start_gunicorn("travelportal.wsgi:application", port, args.workers, env)
+    server = start_gunicorn("travelportal.wsgi:application", port, args.workers, env, profile=args.profile)
     worker = subprocess.Popen(
         [str(Path(sys.executable).parent / "celery"), "-A", "travelportal", "worker", "-c", "1", "-l", "warning"],
         env=env,
@@ -200,7 +207,7 @@ def run_portal(args, env: dict, url: str, population: Population, company_id: in
         rows_before, bytes_before = log_usage(url, company_id)
         initial = job.initial_cycle()
         chain_seconds = wait_for_chains(url, company_id, expected_chains(job), timeout=args.chain_timeout)
-        rows_mid, bytes_mid = log_usage(url, company_id)
+        rows_mid, _ = log_usage(url, company_id)
         incremental = job.incremental_cycle()
         rows_after, bytes_after = log_usage(url, company_id)
         failures = list(job.failures)
@@ -234,9 +241,8 @@ def print_cycle(label: str, result: CycleResult, floor: float) -> None:
     )
     print(f"  {'operation':<10} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  errors")
     for name, op in result.operations.items():
-        print(
-            f"  {name:<10} {op['count']:>6} {op['p50_ms']:>8} {op['p95_ms']:>8} {op['p99_ms']:>8}  {op['errors'] or '-'}"
-        )
+        errors = op["errors"] or "-"
+        print(f"  {name:<10} {op['count']:>6} {op['p50_ms']:>8} {op['p95_ms']:>8} {op['p99_ms']:>8}  {errors}")
 
 
 def main() -> None:
@@ -248,6 +254,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=50, help="users read back and compared (default 50)")
     parser.add_argument("--chain-timeout", type=float, default=120.0, help="seconds to wait for chains")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--profile", help="sample the portal's workers with py-spy into this file")
     parser.add_argument("--keep-db", action="store_true", help="leave the database for a look afterwards")
     args = parser.parse_args()
 

@@ -87,6 +87,16 @@ def list_response(resources: list, *, total: int, start: int = 1) -> HttpRespons
     )
 
 
+def paged(qs, start: int, count: int) -> tuple[list, int]:
+    """One page of ``qs`` in a stable order, and the number of all results. A page that
+    is not full tells the total itself, so COUNT runs only when it can't: Entra's
+    ``userName eq`` lookups (none or one result) cost one query, not two."""
+    page = list(qs.order_by("created_at", "id")[start - 1 : start - 1 + count]) if count else []
+    if count and len(page) < count and (page or start == 1):
+        return page, start - 1 + len(page)
+    return page, qs.count()
+
+
 class PortalScimView(scim_views.SCIMView, DatabaseOutageAnswer):
     """django-scim2's base view with RFC 7644 §3.12 bodies on every error (a database
     outage answers 503: DatabaseOutageAnswer must stay right after SCIMView, see there)."""
@@ -147,17 +157,23 @@ class UsersView(PortalScimView, scim_views.UsersView):
             .prefetch_related("invoice_profiles", Prefetch("scim_groups", queryset=Group.objects.order_by("pk")))
         )
 
-    def get_object(self) -> User:
+    def get_object(self, *, to_write: bool = False) -> User:
         """The live person of this company, or 404 (another company's id too: existence
-        never leaks across tenants)."""
+        never leaks across tenants). ``to_write``: only what a write needs before the
+        people domain locks the row and reads it afresh (no relations, no groups)."""
         raw = self.kwargs.get("uuid")
         try:
             pk = uuid.UUID(raw)
         except (TypeError, ValueError):
             raise NotFound(f"User {raw} not found.") from None
+        qs = (
+            User.objects.for_company(self.company).only("id", "company_id", "username", "is_active", "deleted_at")
+            if to_write
+            else self.queryset()
+        )
         # No .first(): it would ORDER BY the model's three-column default ordering, which
         # costs compile time on every request and means nothing for a primary-key lookup.
-        user = next(iter(self.queryset().filter(pk=pk).order_by()[:1]), None)
+        user = next(iter(qs.filter(pk=pk).order_by()[:1]), None)
         if user is None:
             raise NotFound(f"User {raw} not found.")
         # The queryset is scoped to this company: reuse the token's row instead of letting
@@ -191,8 +207,7 @@ class UsersView(PortalScimView, scim_views.UsersView):
             if "\x00" in query:
                 raise InvalidFilter("The filter must not contain the NUL character.")
             qs = qs.filter(UserFilter.to_q(query))
-        total = qs.count()
-        page = list(qs.order_by("created_at", "id")[start - 1 : start - 1 + count]) if count else []
+        page, total = paged(qs, start, count)
         resources = [self._project(ScimUser(u, request=request).to_dict(), params) for u in page]
         return list_response(resources, total=total, start=start)
 
@@ -217,7 +232,7 @@ class UsersView(PortalScimView, scim_views.UsersView):
     def put(self, request, *args, **kwargs):
         if not kwargs.get("uuid"):
             return self.http_method_not_allowed(request)
-        adapter = ScimUser(self.get_object(), request=request)
+        adapter = ScimUser(self.get_object(to_write=True), request=request)
         body = self.load_body(request.body)
         adapter.validate_dict(body)
         was_active = adapter.obj.is_active
@@ -228,7 +243,7 @@ class UsersView(PortalScimView, scim_views.UsersView):
     def patch(self, request, *args, **kwargs):
         if not kwargs.get("uuid"):
             return self.http_method_not_allowed(request)
-        adapter = ScimUser(self.get_object(), request=request)
+        adapter = ScimUser(self.get_object(to_write=True), request=request)
         body = self.load_body(request.body)
         was_active = adapter.obj.is_active
         adapter.handle_operations(body)  # one atomic write in the people domain
@@ -238,7 +253,7 @@ class UsersView(PortalScimView, scim_views.UsersView):
     def delete(self, request, *args, **kwargs):
         if not kwargs.get("uuid"):
             return self.http_method_not_allowed(request)
-        ScimUser(self.get_object(), request=request).delete()  # atomic in the people domain
+        ScimUser(self.get_object(to_write=True), request=request).delete()  # atomic in the people domain
         return HttpResponse(status=204)
 
     def _note_activity(self, was_active: bool, user: User) -> None:
@@ -332,8 +347,7 @@ class GroupsView(PortalScimView, scim_views.GroupsView):
             if "\x00" in query:
                 raise InvalidFilter("The filter must not contain the NUL character.")
             qs = qs.filter(GroupFilter.to_q(query))
-        total = qs.count()
-        page = list(qs.order_by("created_at", "id")[start - 1 : start - 1 + count]) if count else []
+        page, total = paged(qs, start, count)
         with_members = self._with_members(params)
         resources = [
             self._project(ScimGroup(g, request=request, with_members=with_members).to_dict(), params) for g in page

@@ -181,9 +181,14 @@ def celery_in_process():
     """Run Celery tasks in-process even when REDIS_URL is set (as in CI): tests, live servers
     included, see background work (approval chains after SCIM or settings changes) done when
     the request returns, and no test leaves tasks in Redis. The real-worker test turns it off."""
+    from django.test import override_settings
+
     from travelportal.celery import app
 
     before = app.conf.task_always_eager
     app.conf.task_always_eager = True
-    yield
+    # Not the embedded default's deferred rebuild thread either (tests/approvals/
+    # test_embedded_coalescing.py turns it on).
+    with override_settings(APPROVALS_REBUILD_IN_THREAD=False):
+        yield
     app.conf.task_always_eager = before

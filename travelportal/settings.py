@@ -339,6 +339,9 @@ PROVISIONING_LOG_RETENTION_DAYS = env_int("PROVISIONING_LOG_RETENTION_DAYS", 90,
 SIGN_IN_LOG_RETENTION_DAYS = env_int("SIGN_IN_LOG_RETENTION_DAYS", 90, minimum=1)
 # How long a rebuild of approval chains waits for more people changes before it runs.
 APPROVALS_COALESCE_SECONDS = float(env_int("APPROVALS_COALESCE_MS", 2000)) / 1000
+# The embedded default has no worker: a thread of the web process runs each company's
+# coalesced chain rebuild after the delay, rather than every write rebuilding inline.
+APPROVALS_REBUILD_IN_THREAD = REDIS_URL is None
 
 # --- Cache -----------------------------------------------------------------------------
 # Shared by every web worker through Redis when there is one (counters such as the

@@ -7,11 +7,12 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from approvals.models import PendingChainChange, ScheduledRebuild
@@ -80,15 +81,49 @@ def request_full_rebuild(*, company: Company) -> None:
     transaction.on_commit(partial(schedule_chain_rebuild, company_id=company.pk))
 
 
+# Until when, by this process's knowledge, a company's scheduled rebuild has surely not
+# yet read its outbox: a rebuild scheduled at S runs at S + the coalescing delay at the
+# earliest, so a change committed before S + half that delay is taken by it, and the
+# writes of a sync in that window skip the scheduling read entirely.
+_known_scheduled_until: dict[int, datetime] = {}
+
+
+def _rebuilds_deferred() -> bool:
+    """Whether a scheduled rebuild runs later (a worker, or the embedded default's thread)
+    rather than inside the apply_async call (Celery's eager mode, as tests run it)."""
+    from travelportal.celery import app
+
+    return rebuild_in_thread() or not app.conf.task_always_eager
+
+
+def rebuild_in_thread() -> bool:
+    """The embedded default (no Redis, so no broker and no worker) coalesces too: the
+    rebuild runs in a thread of the web process after the coalescing delay, instead of
+    inline on every write (read when used, so tests can turn it on)."""
+    return bool(getattr(settings, "APPROVALS_REBUILD_IN_THREAD", False))
+
+
 def schedule_chain_rebuild(*, company_id: int) -> bool:
     """Enqueue the company's rebuild task unless one is already queued; True if enqueued.
 
     Runs after commit. If the broker is unreachable the outbox rows simply wait for the
     next change or the periodic sweep; the caller (a SCIM request) is never failed."""
     now = timezone.now()
+    deferred = _rebuilds_deferred()
+    known = _known_scheduled_until.get(company_id)
+    if deferred and known is not None and now < known:
+        return False
+    delay = timedelta(seconds=coalesce_seconds())
     # The common case during a sync: a task is already queued and will take this change
     # too. Checking first spares each SCIM write a failing INSERT and its rollback.
-    if ScheduledRebuild.objects.filter(company_id=company_id, scheduled_at__gte=now - STALE_SCHEDULE).exists():
+    queued = (
+        ScheduledRebuild.objects.filter(company_id=company_id, scheduled_at__gte=now - STALE_SCHEDULE)
+        .values_list("scheduled_at", flat=True)
+        .first()
+    )
+    if queued is not None:
+        if deferred:
+            _known_scheduled_until[company_id] = queued + delay / 2
         return False
     try:
         with transaction.atomic():
@@ -100,7 +135,12 @@ def schedule_chain_rebuild(*, company_id: int) -> bool:
         if not claimed:
             return False
     try:
-        process_chain_changes.apply_async(args=[company_id], countdown=coalesce_seconds(), retry=False)
+        if rebuild_in_thread():
+            _rebuild_later_in_thread(company_id, delay.total_seconds())
+        else:
+            process_chain_changes.apply_async(args=[company_id], countdown=delay.total_seconds(), retry=False)
+        if deferred:
+            _known_scheduled_until[company_id] = now + delay / 2
     except Exception as exc:
         # Drop our marker so the next change tries the broker again at once instead of
         # presuming a task is queued for STALE_SCHEDULE; the outbox rows wait either way.
@@ -114,3 +154,22 @@ def schedule_chain_rebuild(*, company_id: int) -> bool:
         )
         return False
     return True
+
+
+def _rebuild_later_in_thread(company_id: int, delay: float) -> None:
+    """Run the company's coalesced rebuild in this process after ``delay`` seconds."""
+
+    def run() -> None:
+        try:
+            process_chain_changes.apply(args=[company_id])
+        except Exception:
+            logger.exception("The in-process approval chain rebuild of company %s failed", company_id)
+        finally:
+            # The thread's own database connection; the web process's are untouched.
+            connections.close_all()
+
+    timer = threading.Timer(delay, run)
+    # Not a daemon: a process that exits (a management command that provisioned people)
+    # waits the delay out and rebuilds, rather than leaving the changes for the next write.
+    timer.daemon = False
+    timer.start()

@@ -32,12 +32,40 @@ def test_a_list_runs_the_same_queries_for_any_page_size(scim, catalogue, acme_ad
         body = entra_user(f"p{n}@acme.example", externalId=f"E{n}")
         body[ENTERPRISE] = {"costCenter": "CC", "manager": str(acme_admin.pk)}
         scim.post("Users", body)
-    large, large_sql = _count(scim, "Users", {"count": 100})
-    filtered, filtered_sql = _count(scim, "Users", {"filter": 'userName sw "p"', "count": 100})
+    large, large_sql = _count(scim, "Users", {"count": 10})
+    filtered, filtered_sql = _count(scim, "Users", {"filter": 'userName sw "p"', "count": 10})
 
-    # token lookup, COUNT, page, invoice profiles and groups prefetches, provisioning log INSERT
+    # full pages: token lookup, COUNT, page, invoice profiles and groups prefetches, log INSERT
     assert small == large == filtered <= 6, "\n\n".join([*small_sql, "--", *large_sql, "--", *filtered_sql])
     assert any("COUNT(" in sql.upper() for sql in large_sql), "\n".join(large_sql)
+
+
+def test_a_page_that_is_not_full_tells_the_total_without_counting(scim, catalogue, acme_admin):
+    _provision(scim, 3, str(acme_admin.pk))
+
+    count, sql = _count(scim, "Users", {"count": 100})
+    later, later_sql = _count(scim, "Users", {"startIndex": 3, "count": 100})
+
+    assert count == later <= 5, "\n".join(sql)
+    assert not any("COUNT(" in q.upper() for q in sql + later_sql), "\n".join(sql + later_sql)
+    listed = scim.get("Users?startIndex=3&count=100").json()
+    assert (listed["totalResults"], listed["itemsPerPage"]) == (4, 2)  # acme_admin and the three
+
+
+def test_a_page_past_the_end_still_counts_the_results(scim, catalogue, acme_admin):
+    _provision(scim, 2, str(acme_admin.pk))
+
+    listed = scim.get("Users?startIndex=10&count=5").json()
+
+    assert (listed["totalResults"], listed["itemsPerPage"], listed["Resources"]) == (3, 0, [])
+
+
+def test_entras_lookup_of_someone_not_there_is_one_read(scim, catalogue):
+    _count(scim, "Users")  # the token's first use of the minute writes last_used_at
+    count, sql = _count(scim, "Users", {"filter": 'userName eq "nobody@acme.example"'})
+
+    # token lookup, the (empty) page, log INSERT
+    assert count == 3, "\n".join(sql)
 
 
 def test_a_get_runs_a_fixed_number_of_queries(scim, created, acme_admin):

@@ -60,10 +60,20 @@ def end_sessions_of_inactive(*, company_id: int, user_ids: Iterable[UUID]) -> in
     """End the sessions of those of ``user_ids`` (of one company) who are now inactive or
     deleted. Connected to ``people_changed``, so deactivation over SCIM ends sessions
     whichever code path did it."""
-    people = User.objects.filter(company_id=company_id, pk__in=list(user_ids)).filter(
-        Q(is_active=False) | Q(deleted_at__isnull=False)
+    # One read for all of them, and nothing written when none is signed in (the usual
+    # case for a SCIM deactivation).
+    keys = list(
+        UserSession.objects.filter(user__company_id=company_id, user_id__in=list(user_ids))
+        .filter(Q(user__is_active=False) | Q(user__deleted_at__isnull=False))
+        .values_list("session_key", flat=True)
     )
-    return sum(end_sessions(user=person) for person in people)
+    if not keys:
+        return 0
+    store = _session_store()
+    for key in keys:
+        store(session_key=key).delete()
+    UserSession.objects.filter(session_key__in=keys).delete()
+    return len(keys)
 
 
 @dataclass(frozen=True)
@@ -93,8 +103,12 @@ def prune_ended_sessions(*, now: datetime) -> PrunedSessions:
     return PrunedSessions(sessions=sessions, records=delete_in_batches(ended))
 
 
-def on_people_changed(sender, *, company_id: int, user_ids, **kwargs) -> None:
-    ids = list(user_ids)
+def on_people_changed(sender, *, company_id: int, user_ids, access_changed=None, **kwargs) -> None:
+    # Only people whose access changed can have sessions to end (a new manager or a new
+    # person can't), which spares every other SCIM write a read.
+    ids = list(user_ids if access_changed is None else access_changed)
+    if not ids:
+        return
     # Sent inside the writing transaction: act only once the change is committed, and
     # read the people's state as committed.
     transaction.on_commit(lambda: end_sessions_of_inactive(company_id=company_id, user_ids=ids))

@@ -17,7 +17,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 
 
@@ -313,6 +313,14 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.Index(fields=["company", "created_at"], name="user_company_created_idx"),
             models.Index(fields=["company", "updated_at"], name="user_company_updated_idx"),
             models.Index(fields=["company", "manager"], name="user_company_manager_idx"),
+            # People waiting for a manager not provisioned yet, found when that manager
+            # arrives (people._resolve_pending_references_to): few rows, so a partial index.
+            models.Index(
+                "company",
+                Upper("pending_manager_ref"),
+                name="user_pending_manager_ref_idx",
+                condition=~Q(pending_manager_ref=""),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

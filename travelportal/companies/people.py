@@ -21,6 +21,7 @@ from datetime import date
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 
 from travelportal.companies.models import Company, CostCentre, GroupMembership, InvoiceProfile, TravelPolicy, User
@@ -262,19 +263,24 @@ def _apply(*, user: User, data: PersonData, creating: bool) -> None:
         user.scim_managed = True
         changed.append("scim_managed")
     try:
-        with transaction.atomic():
-            if creating:
-                user.save()
-            elif changed:
-                user.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+        # No savepoint of its own: every caller runs this in the write's atomic block, which
+        # a PersonError rolls back whole, so a savepoint would only add two round trips.
+        if creating:
+            user.save()
+        elif changed:
+            user.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
     except IntegrityError as exc:
         # A concurrent request took a unique value between check and save.
         raise PersonError(f"userName {username!r} or externalId is already taken.", code="conflict") from exc
+    if creating:
+        # A new person is in no group; the SCIM answer reads this instead of the database.
+        _remember_related(user, "scim_groups", [])
     if "invoice_profiles" in present:
         wanted = resolved.invoice_profiles
         if creating:
             # A new person has no profiles yet: set() would first read the (empty) links.
             user.invoice_profiles.add(*wanted)
+            _remember_related(user, "invoice_profiles", wanted)
         elif {p.pk for p in user.invoice_profiles.all()} != {p.pk for p in wanted}:
             user.invoice_profiles.set(wanted)
             changed.append("invoice_profiles")
@@ -283,6 +289,18 @@ def _apply(*, user: User, data: PersonData, creating: bool) -> None:
     report_person_changes(
         company_id=company.pk, changes={user.pk: None if creating else changed, **dict.fromkeys(waiting, ("manager",))}
     )
+
+
+def _remember_related(user: User, relation: str, rows: list) -> None:
+    """Hold ``rows`` as ``user``'s many-to-many ``relation``, as prefetch_related would, for
+    rows this write has just stored: reading them back would cost a query per relation.
+    (Django has no public API for filling the prefetch cache; this is what it does.)"""
+    related = getattr(user, relation).all()
+    related._result_cache = list(rows)
+    related._prefetch_done = True
+    if not hasattr(user, "_prefetched_objects_cache"):
+        user._prefetched_objects_cache = {}
+    user._prefetched_objects_cache[getattr(user, relation).prefetch_cache_name] = related
 
 
 def _set_relation(user: User, name: str, value, changed: list[str]) -> None:
@@ -329,22 +347,37 @@ COMPANY_UNIQUE_FIELDS: dict[str, str] = {"external_id": "externalId", "employee_
 
 
 def _check_unique(*, user: User, company: Company, identity: dict[str, str]) -> None:
+    """Refuse (409) a userName taken on the platform or an externalId or employeeNumber
+    taken in the company, by a live person other than ``user``; one read for all three."""
     # A live person keeping the value they have cannot clash: the database's unique
     # constraints (user_username_unique_ci, user_external_id_unique_per_company...) already
-    # hold for it, so the reads are skipped (most PATCHes change none of them).
+    # hold for it, so those values are not looked up (most PATCHes change none of them).
     kept = not user._state.adding and user.deleted_at is None
-    others = User.objects.live().exclude(pk=user.pk)
     username = identity["username"]
+    clashes = Q()
     # userName is unique across the platform (it is how people sign in), case-insensitively.
-    if not (kept and username == user.username) and others.with_username(username).exists():
-        raise PersonError(f"userName {username!r} is already taken.", code="conflict", attribute="userName")
-    for name, label in COMPANY_UNIQUE_FIELDS.items():
+    if not (kept and username == user.username):
+        clashes |= Q(username_lower=username.lower())
+    checked = {}
+    for name in COMPANY_UNIQUE_FIELDS:
         value = identity.get(name, getattr(user, name))
-        if (
-            value
-            and not (kept and value == getattr(user, name))
-            and others.filter(company=company, **{name: value}).exists()
-        ):
+        if value and not (kept and value == getattr(user, name)):
+            checked[name] = value
+            clashes |= Q(company=company, **{name: value})
+    if not clashes:
+        return
+    taken = list(
+        User.objects.live()
+        .exclude(pk=user.pk)
+        .annotate(username_lower=Lower("username"))
+        .filter(clashes)
+        .values("username_lower", "company_id", *COMPANY_UNIQUE_FIELDS)[:4]
+    )
+    if any(row["username_lower"] == username.lower() for row in taken):
+        raise PersonError(f"userName {username!r} is already taken.", code="conflict", attribute="userName")
+    for name, value in checked.items():
+        if any(row["company_id"] == company.pk and row[name] == value for row in taken):
+            label = COMPANY_UNIQUE_FIELDS[name]
             raise PersonError(f"{label} {value!r} is already used in this company.", code="conflict", attribute=label)
 
 
@@ -450,13 +483,21 @@ def _resolve_pending_references_to(*, user: User) -> list:
     now; returns their ids."""
     if user.deleted_at is not None:
         return []
-    match = Q(pending_manager_ref__iexact=user.username)
-    for name in IDENTITY_FIELDS[1:]:
-        if getattr(user, name):
-            match |= Q(pending_manager_ref=getattr(user, name))
-    waiting = list(
-        User.objects.for_company(user.company).filter(match).exclude(pk=user.pk).values_list("pk", flat=True)
+    # A reference names the person by userName in any case, or by another identity value
+    # exactly. The candidates are found case-insensitively through the partial index
+    # user_pending_manager_ref_idx (a company of 100,000 people has few pending references)
+    # and the exact rule is applied to those few here.
+    exact = {getattr(user, name) for name in IDENTITY_FIELDS[1:] if getattr(user, name)}
+    keys = {user.username.upper(), *(value.upper() for value in exact)}
+    candidates = (
+        User.objects.for_company(user.company)
+        .exclude(pending_manager_ref="")
+        .annotate(ref_upper=Upper("pending_manager_ref"))
+        .filter(ref_upper__in=keys)
+        .exclude(pk=user.pk)
+        .values_list("pk", "pending_manager_ref")
     )
+    waiting = [pk for pk, ref in candidates if ref.upper() == user.username.upper() or ref in exact]
     if waiting:
         User.objects.filter(pk__in=waiting).update(manager=user, pending_manager_ref="", updated_at=timezone.now())
     return waiting

@@ -9,8 +9,10 @@ from typing import Any
 from django.dispatch import Signal
 
 # Sent after people of one company changed in a way that can change approval chains.
-# kwargs: company_id: int, user_ids: list[UUID]. Sent inside the writing transaction;
-# receivers that enqueue work must do so on commit.
+# kwargs: company_id: int, user_ids: list[UUID], and access_changed: list[UUID], those of
+# them whose is_active or deleted_at changed (sign-in ends their sessions; nobody else
+# need be read). Sent inside the writing transaction; receivers that enqueue work must
+# do so on commit.
 people_changed = Signal()
 
 # Sent when a group is about to be deleted, inside the deleting transaction with the
@@ -25,6 +27,10 @@ group_deleted = Signal()
 CHAIN_FIELDS: frozenset[str] = frozenset({"manager", "is_active", "deleted_at", "role", "groups"})
 
 
+# The fields that end or restore a person's access (a person just created has no session).
+ACCESS_FIELDS: frozenset[str] = frozenset({"is_active", "deleted_at"})
+
+
 def report_person_changes(*, company_id: int | None, changes: Mapping[Any, Iterable[str] | None]) -> list:
     """Tell approvals (and sign-in) which of these people changed in a way that matters.
 
@@ -36,5 +42,10 @@ def report_person_changes(*, company_id: int | None, changes: Mapping[Any, Itera
     ids = [user_id for user_id, fields in changes.items() if fields is None or not CHAIN_FIELDS.isdisjoint(fields)]
     if company_id is None or not ids:
         return []
-    people_changed.send(sender=report_person_changes, company_id=company_id, user_ids=ids)
+    access_changed = [
+        user_id for user_id in ids if changes[user_id] is not None and not ACCESS_FIELDS.isdisjoint(changes[user_id])
+    ]
+    people_changed.send(
+        sender=report_person_changes, company_id=company_id, user_ids=ids, access_changed=access_changed
+    )
     return ids
