@@ -254,3 +254,33 @@ def test_a_scim_post_and_patch_gain_no_query_from_the_audit_trail(client, scim_t
 
     assert with_audit[:2] == without_audit[:2], "\n".join(with_audit[2])
     assert not any("audit" in sql for sql in with_audit[2])
+
+
+def test_support_staff_list_search_and_open_the_entries_in_admin(admin_edit, staff_client):
+    entry = AuditEntry.objects.get()
+
+    listing = staff_client.get("/admin/audit/auditentry/")
+    search = staff_client.get("/admin/audit/auditentry/", {"q": "support@travelportal.example"})
+    detail = staff_client.get(f"/admin/audit/auditentry/{entry.pk}/change/")
+
+    assert listing.status_code == search.status_code == detail.status_code == 200
+    assert "support@travelportal.example (Django admin)" in search.content.decode()
+    assert "Acme Corporation" in detail.content.decode()
+
+
+def test_the_admin_list_runs_a_fixed_number_of_queries(staff_client, company, other_company):
+    def add_entries(count: int) -> None:
+        with audited(AuditSource(kind="command", name="tests")):
+            for number in range(count):
+                CostCentre.objects.create(
+                    company=company if number % 2 else other_company, name=f"C {CostCentre.objects.count()}"
+                )
+
+    add_entries(2)
+    with CaptureQueriesContext(connection) as few:
+        assert staff_client.get("/admin/audit/auditentry/").status_code == 200
+    add_entries(30)
+    with CaptureQueriesContext(connection) as many:
+        assert staff_client.get("/admin/audit/auditentry/").status_code == 200
+
+    assert len(many) == len(few), "\n".join(q["sql"] for q in many)
