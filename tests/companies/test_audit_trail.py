@@ -284,3 +284,16 @@ def test_the_admin_list_runs_a_fixed_number_of_queries(staff_client, company, ot
         assert staff_client.get("/admin/audit/auditentry/").status_code == 200
 
     assert len(many) == len(few), "\n".join(q["sql"] for q in many)
+
+
+def test_deleting_a_company_in_admin_is_audited_and_the_entries_outlive_it(staff_client, other_company):
+    company_id = other_company.pk
+    TravelPolicy.objects.create(company=other_company, name="Gold")
+
+    response = staff_client.post(f"/admin/companies/company/{company_id}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Company.objects.filter(pk=company_id).exists()
+    deleted = AuditEntry.objects.filter(action=AuditEntry.Action.DELETE).order_by("object_repr")
+    assert [(e.object_repr, e.company_id) for e in deleted] == [("Globex", company_id), ("Gold", company_id)]
+    connection.check_constraints()

@@ -46,8 +46,11 @@ class AuditEntry(AbstractLogEntry):
         ADMIN = "admin", "Django admin"
         COMMAND = "command", "Management command"
 
-    # SET_NULL: the entry recording a company's deletion outlives the company.
-    company = models.ForeignKey(Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # No database constraint and nothing done on delete: the entries about a company,
+    # the one recording its deletion too, outlive it with its id (ids are never reused).
+    company = models.ForeignKey(
+        Company, on_delete=models.DO_NOTHING, db_constraint=False, null=True, blank=True, related_name="+"
+    )
     source = models.CharField(max_length=10, choices=Source.choices, blank=True)
     command = models.CharField("management command", max_length=100, blank=True)
 
