@@ -128,6 +128,7 @@ def test_a_signature_by_another_certificate_is_refused(client, acme_sso, idp, tr
     response = client.post("/sso/saml/acme/acs/", {"SAMLResponse": forged})
 
     assert_refused(response, client, Reason.BAD_SIGNATURE, company=company)
+    assert SsoSignInEvent.objects.get().detail  # what pysaml2 said, for support staff
 
 
 def test_an_assertion_for_another_audience_is_refused(client, acme_sso, idp, traveller, company):
@@ -296,6 +297,7 @@ def test_just_in_time_creation_refuses_a_username_of_another_company(client, idp
     response, _ = sign_in_through(client, idp, other_admin.username)
 
     assert_refused(response, client, Reason.CANNOT_CREATE, company=company)
+    assert "is already taken" in SsoSignInEvent.objects.get().detail
     assert User.objects.filter(username__iexact=other_admin.username).get().company_id == other_admin.company_id
 
 

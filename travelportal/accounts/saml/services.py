@@ -273,6 +273,8 @@ class SignInResult:
     next_url: str = ""
     created: bool = False
     name_id: str = ""
+    # For support staff: what the library or the people domain said, when it said more.
+    detail: str = ""
 
     @property
     def refused(self) -> bool:
@@ -339,6 +341,7 @@ def complete_sign_in(
         name_id=result.name_id[:254],
         outcome=outcome,
         reason=result.reason if result.refused else "",
+        detail=result.detail[:500],
         ip_address=ip_address,
         created_at=now,
     )
@@ -371,8 +374,9 @@ def _check_and_match(*, configuration: SsoConfiguration, urls: SpUrls, posted: s
     if reason:
         return SignInResult(reason=reason, name_id=summary.name_id)
     verified = _verify(configuration=configuration, urls=urls, posted=posted, in_response_to=in_response_to)
-    if isinstance(verified, str):
-        return SignInResult(reason=verified, name_id=summary.name_id)
+    if isinstance(verified, tuple):
+        reason, detail = verified
+        return SignInResult(reason=reason, name_id=summary.name_id, detail=detail)
     name_id = (verified.name_id.text or "").strip() if verified.name_id is not None else ""
     claims = read_claims(verified.ava or {})
     with transaction.atomic():
@@ -392,34 +396,40 @@ def _check_and_match(*, configuration: SsoConfiguration, urls: SpUrls, posted: s
 
 
 def _verify(*, configuration: SsoConfiguration, urls: SpUrls, posted: str, in_response_to: str):
-    """pysaml2's verification of the Response: the AuthnResponse, or the refusal reason."""
+    """pysaml2's verification of the Response: the AuthnResponse, or (reason, detail)."""
     try:
         with saml_client(configuration=configuration, urls=urls) as client:
             response = client.parse_authn_request_response(
                 posted, BINDING_HTTP_POST, outstanding={in_response_to: in_response_to}
             )
-    except SignatureError as exc:
-        return Reason.UNSIGNED if "missing" in str(exc).lower() else Reason.BAD_SIGNATURE
-    except (IncorrectlySigned, MissingKey, SigverError):
-        return Reason.BAD_SIGNATURE
-    except UnsolicitedResponse:
-        return Reason.UNSOLICITED
-    except ResponseLifetimeExceed:
-        return Reason.EXPIRED
-    except ToEarly:
-        return Reason.NOT_YET_VALID
-    except StatusError:
-        return Reason.FAILED_AT_IDP
-    except VerificationError as exc:
-        return Reason.WRONG_RECIPIENT if "recipient" in str(exc).lower() else Reason.MALFORMED
     except Exception as exc:  # pysaml2 raises bare Exception for some conditions
-        if "audience" in str(exc).lower():
-            return Reason.WRONG_AUDIENCE
-        logger.info("SSO response refused by pysaml2: %s: %s", type(exc).__name__, exc)
-        return Reason.MALFORMED
+        return _reason_of(exc), f"{type(exc).__name__}: {exc}"
     if response is None or response.assertion is None:
-        return Reason.MALFORMED
+        return Reason.MALFORMED, "pysaml2 returned no assertion."
     return response
+
+
+def _reason_of(exc: Exception) -> str:
+    """The refusal reason of one of pysaml2's exceptions."""
+    text = str(exc).lower()
+    if isinstance(exc, SignatureError):
+        return Reason.UNSIGNED if "missing" in text else Reason.BAD_SIGNATURE
+    if isinstance(exc, IncorrectlySigned | MissingKey | SigverError):
+        return Reason.BAD_SIGNATURE
+    if isinstance(exc, UnsolicitedResponse):
+        return Reason.UNSOLICITED
+    if isinstance(exc, ResponseLifetimeExceed):
+        return Reason.EXPIRED
+    if isinstance(exc, ToEarly):
+        return Reason.NOT_YET_VALID
+    if isinstance(exc, StatusError):
+        return Reason.FAILED_AT_IDP
+    if isinstance(exc, VerificationError) and "recipient" in text:
+        return Reason.WRONG_RECIPIENT
+    if "audience" in text:
+        return Reason.WRONG_AUDIENCE
+    logger.info("SSO response refused by pysaml2: %s: %s", type(exc).__name__, exc)
+    return Reason.MALFORMED
 
 
 def _match_person(*, configuration: SsoConfiguration, name_id: str, claims: Claims, next_url: str) -> SignInResult:
@@ -461,5 +471,5 @@ def _match_person(*, configuration: SsoConfiguration, name_id: str, claims: Clai
             )
     except PersonError as exc:
         logger.warning("SSO just-in-time creation refused for company %s: %s", company.slug, exc.detail)
-        return SignInResult(reason=Reason.CANNOT_CREATE, name_id=shown)
+        return SignInResult(reason=Reason.CANNOT_CREATE, name_id=shown, detail=exc.detail)
     return SignInResult(user=person, next_url=next_url, created=True, name_id=shown)

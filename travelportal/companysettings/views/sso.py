@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from travelportal.accounts.models import SsoConfiguration, SsoSignInEvent
 from travelportal.accounts.saml.config import public_base_url, sp_urls
-from travelportal.accounts.saml.federation import MetadataError, fetch_metadata, parse_metadata
+from travelportal.accounts.saml.federation import MAX_METADATA_BYTES, MetadataError, fetch_metadata, parse_metadata
 from travelportal.accounts.saml.forms import IdpManualForm, IdpMetadataForm, SsoOptionsForm
 from travelportal.accounts.saml.services import (
     configure_from_metadata,
@@ -114,7 +114,7 @@ def idp_metadata_save(request: HttpRequest, company: Company) -> HttpResponse:
         return _render_sso_page(request, company, metadata_form=form, status=400)
     url = form.cleaned_data["metadata_url"]
     try:
-        document = fetch_metadata(url) if url else form.cleaned_data["metadata_file"].read()
+        document = fetch_metadata(url) if url else form.cleaned_data["metadata_file"].read(MAX_METADATA_BYTES + 1)
         changed = configure_from_metadata(
             configuration=configuration, provider=parse_metadata(document), metadata_url=url
         )
