@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from tests.sso.conftest import configure
+# Imported for its autouse: without xmlsec1 these skip, saying so (and fail in CI).
+from tests.sso.conftest import _xmlsec1, configure  # noqa: F401
 from tests.sso.idp import TestIdp
 from travelportal.accounts.models import SsoSignInEvent
 from travelportal.accounts.saml.services import update_sso_options

@@ -129,13 +129,10 @@ def configure_identity_provider(
     if errors:
         raise ValidationError(errors)
     configuration = SsoConfiguration.objects.select_for_update().get(pk=configuration.pk)
-    changed = [
-        name
-        for name, value in (("idp_entity_id", entity_id), ("idp_sso_url", sso_url), ("idp_metadata_url", metadata_url))
-        if getattr(configuration, name) != value
-    ]
+    values = {"idp_entity_id": entity_id, "idp_sso_url": sso_url, "idp_metadata_url": metadata_url}
+    changed = [name for name, value in values.items() if getattr(configuration, name) != value]
     for name in changed:
-        setattr(configuration, name, {"idp_entity_id": entity_id, "idp_sso_url": sso_url}.get(name, metadata_url))
+        setattr(configuration, name, values[name])
     if changed:
         configuration.save(update_fields=[*changed, "updated_at"])
     wanted = {certificate.fingerprint: certificate for certificate in certificates}
