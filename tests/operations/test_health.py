@@ -156,3 +156,7 @@ def test_liveness_touches_neither_the_database_nor_redis(client, settings, djang
 
 def test_liveness_refuses_other_methods(client):
     assert client.post("/health/live").status_code == 405
+
+
+def test_health_refuses_other_methods(client, embedded):
+    assert client.post("/health/", **JSON).status_code == 405
