@@ -24,7 +24,8 @@ class AdminAuditMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path_info.startswith(_admin_prefix()):
+        # request.path, like reverse(), includes the script prefix of a sub-path deployment.
+        if not request.path.startswith(_admin_prefix()):
             return self.get_response(request)
         with audited(admin_source(request)):
             return self.get_response(request)
