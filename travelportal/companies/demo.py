@@ -257,7 +257,7 @@ class DemoPopulation:
     logins: dict[str, str] = field(default_factory=dict)
 
 
-def populate_demo_company(*, company: Company, admin: User) -> DemoPopulation:
+def populate_demo_company(*, company: Company) -> DemoPopulation:
     """Provision the demo's people and groups over SCIM, switch on automatic approvals at
     depth 2, and file trips in each state. Safe to run again (see the module docstring)."""
     result = DemoPopulation()

@@ -199,7 +199,7 @@ def seed_demo_company() -> DemoSeed:
     company = create_company(slug=DEMO_SLUG, name=DEMO_NAME, enable_scim=True)
     admin = create_company_admin(company=company.company, email=DEMO_ADMIN_EMAIL, password=DEMO_ADMIN_PASSWORD)
     catalogue = import_catalogue(company=company.company, data=DEMO_CATALOGUE)
-    population = populate_demo_company(company=company.company, admin=admin.user)
+    population = populate_demo_company(company=company.company)
     return DemoSeed(
         company=company, admin=admin, catalogue=catalogue, password=DEMO_ADMIN_PASSWORD, population=population
     )
