@@ -25,8 +25,10 @@ import argparse
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -35,9 +37,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scim_http_bench import HOST, admin_connection, free_port  # noqa: E402
+from scim_http_bench import HOST, admin_connection, free_port, workers_cpu_seconds  # noqa: E402
 
 from travelportal.simulator.entra_cycle import CycleFailed, CycleResult, EntraJob, Population  # noqa: E402
+
+# The servers' own output (one JSON line per request, in production shape) goes here.
+LOG_DIR = Path(tempfile.mkdtemp(prefix="entra-bench-"))
 
 SETUP = """
 import django; django.setup()
@@ -98,7 +103,18 @@ def start_gunicorn(app: str, port: int, workers: int, env: dict, profile: str | 
         "--log-level",
         "warning",
     ]
-    return subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+    log = open(LOG_DIR / f"{app.split(':')[0].replace('.', '_')}.log", "ab")  # noqa: SIM115 (the server's)
+    return subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
+
+
+def timed_cycle(server: subprocess.Popen, cycle) -> CycleResult:
+    """Run ``cycle`` and note the CPU the server's workers spent on it (not under py-spy)."""
+    master = None if "py-spy" in str(server.args[0]) else server.pid
+    before = workers_cpu_seconds(master)
+    result = cycle()
+    if master is not None:
+        result.server_cpu_seconds = workers_cpu_seconds(master) - before
+    return result
 
 
 def wait_for_http(port: int, deadline: float) -> None:
@@ -140,9 +156,9 @@ def run_floor(args, env: dict, population: Population) -> tuple[CycleResult, Cyc
         job = EntraJob(f"http://{HOST}:{port}/scim/v2", "floor", population, concurrency=args.concurrency, check=False)
         # The floor answers the same fixed id for everyone; give each user its own, so the
         # requests are the same bytes the portal gets.
-        initial = job.initial_cycle()
+        initial = timed_cycle(server, job.initial_cycle)
         job.ids = {n: f"{n:08d}-0000-4000-8000-000000000000" for n in range(population.count)}
-        return initial, job.incremental_cycle()
+        return initial, timed_cycle(server, job.incremental_cycle)
     finally:
         stop(server)
 
@@ -200,15 +216,17 @@ def run_portal(args, env: dict, url: str, population: Population, company_id: in
         [str(Path(sys.executable).parent / "celery"), "-A", "travelportal", "worker", "-c", "1", "-l", "warning"],
         env=env,
         cwd=ROOT,
+        stdout=open(LOG_DIR / "celery.log", "ab"),  # noqa: SIM115 (the worker's)
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_for_http(port, time.monotonic() + 60)
         job = EntraJob(f"http://{HOST}:{port}/scim/v2", token, population, concurrency=args.concurrency)
         rows_before, bytes_before = log_usage(url, company_id)
-        initial = job.initial_cycle()
+        initial = timed_cycle(server, job.initial_cycle)
         chain_seconds = wait_for_chains(url, company_id, expected_chains(job), timeout=args.chain_timeout)
         rows_mid, _ = log_usage(url, company_id)
-        incremental = job.incremental_cycle()
+        incremental = timed_cycle(server, job.incremental_cycle)
         rows_after, bytes_after = log_usage(url, company_id)
         failures = list(job.failures)
         try:
@@ -232,13 +250,25 @@ def run_portal(args, env: dict, url: str, population: Population, company_id: in
         stop(server)
 
 
-def print_cycle(label: str, result: CycleResult, floor: float) -> None:
+def cpu_ms(result: CycleResult) -> float | None:
+    if result.server_cpu_seconds is None or not result.requests:
+        return None
+    return result.server_cpu_seconds / result.requests * 1000
+
+
+def print_cycle(label: str, result: CycleResult, floor: float, floor_cpu_ms: float | None) -> None:
     ratio = result.requests_per_second / floor if floor else 0.0
     print(
         f"\n{label}: {result.requests} requests for {result.users} users in {result.seconds:.1f} s:"
         f" {result.requests_per_second:.1f} req/s, {result.users_per_second:.1f} users/s;"
         f" floor {floor:.1f} req/s; portal ÷ floor = {ratio:.2f}"
     )
+    portal_cpu = cpu_ms(result)
+    if portal_cpu is not None and floor_cpu_ms:
+        print(
+            f"  web workers' CPU per request: portal {portal_cpu:.2f} ms, floor {floor_cpu_ms:.2f} ms"
+            " (PostgreSQL's and the client's CPU not included)"
+        )
     print(f"  {'operation':<10} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  errors")
     for name, op in result.operations.items():
         errors = op["errors"] or "-"
@@ -313,8 +343,13 @@ def main() -> None:
             f"floor {cycle}: {floor_before[i].requests_per_second:.1f} req/s before,"
             f" {floor_after[i].requests_per_second:.1f} after"
         )
-    print_cycle("Initial cycle", portal["initial"], floors["initial"])
-    print_cycle("Incremental cycle", portal["incremental"], floors["incremental"])
+    floor_cpu = {
+        cycle: statistics.mean([v for v in (cpu_ms(floor_before[i]), cpu_ms(floor_after[i])) if v is not None] or [0])
+        for i, cycle in enumerate(("initial", "incremental"))
+    }
+    print_cycle("Initial cycle", portal["initial"], floors["initial"], floor_cpu["initial"])
+    print_cycle("Incremental cycle", portal["incremental"], floors["incremental"], floor_cpu["incremental"])
+    print(f"(server logs: {LOG_DIR})")
     chain = portal["chain_seconds"]
     print(f"\nEvery approval chain built {chain:.1f} s after the last manager PATCH" if chain is not None else "")
     if chain is None:
@@ -331,6 +366,7 @@ def main() -> None:
             "users": args.users,
             "preload": args.preload,
             "floors": floors,
+            "floor_cpu_ms_per_request": floor_cpu,
             "ratios": {
                 cycle: portal[cycle].requests_per_second / floors[cycle] for cycle in ("initial", "incremental")
             },

@@ -119,8 +119,9 @@ def schedule_chain_rebuild(*, company_id: int) -> bool:
     queued = (
         ScheduledRebuild.objects.filter(company_id=company_id, scheduled_at__gte=now - STALE_SCHEDULE)
         .values_list("scheduled_at", flat=True)
-        .first()
+        .order_by()[:1]
     )
+    queued = next(iter(queued), None)
     if queued is not None:
         if deferred:
             _known_scheduled_until[company_id] = queued + delay / 2

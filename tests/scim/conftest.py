@@ -12,6 +12,15 @@ TRAVELPERK = "urn:ietf:params:scim:schemas:extension:travelperk:2.0:User"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
+def log_write_queries() -> int:
+    """The queries of the provisioning log entry every SCIM request writes: its INSERT,
+    and on PostgreSQL the ``SET LOCAL synchronous_commit`` that spares the request waiting
+    for the disk (travelportal.provisioning.services.without_waiting_for_the_disk)."""
+    from django.db import connection
+
+    return 2 if connection.vendor == "postgresql" else 1
+
+
 class ScimClient:
     def __init__(self, client, token: str | None) -> None:
         self.client = client

@@ -141,6 +141,9 @@ class CycleResult:
     requests: int
     seconds: float
     operations: dict[str, dict]
+    # CPU the server's processes spent on the cycle, when the caller can measure it
+    # (bench/entra_cycle_bench.py reads it from /proc): steady when the machine is not.
+    server_cpu_seconds: float | None = None
 
     @property
     def requests_per_second(self) -> float:
