@@ -12,7 +12,9 @@ import uuid
 from urllib.parse import urljoin
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Q
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -87,14 +89,30 @@ def list_response(resources: list, *, total: int, start: int = 1) -> HttpRespons
     )
 
 
-def paged(qs, start: int, count: int) -> tuple[list, int]:
+def paged(qs, start: int, count: int, *, at_most_one: bool = False) -> tuple[list, int]:
     """One page of ``qs`` in a stable order, and the number of all results. A page that
     is not full tells the total itself, so COUNT runs only when it can't: Entra's
-    ``userName eq`` lookups (none or one result) cost one query, not two."""
-    page = list(qs.order_by("created_at", "id")[start - 1 : start - 1 + count]) if count else []
+    ``userName eq`` lookups (none or one result) cost one query, not two. ``at_most_one``:
+    the filter can match one row at most, which needs no order (compiling the ORDER BY
+    against every selected column was a third of such a lookup's CPU)."""
+    ordered = qs.order_by() if at_most_one else qs.order_by("created_at", "id")
+    page = list(ordered[start - 1 : start - 1 + count]) if count else []
     if count and len(page) < count and (page or start == 1):
         return page, start - 1 + len(page)
     return page, qs.count()
+
+
+def names_one_person(condition: Q) -> bool:
+    """Whether a filter's condition requires the id, or the userName compared without
+    case (unique among live people, user_username_unique_ci), to equal one value."""
+    if condition.connector != Q.AND or condition.negated:
+        return False
+    for term in condition.children:
+        if isinstance(term, tuple) and term[0] in ("id", "pk"):
+            return True
+        if isinstance(term, Exact) and isinstance(term.lhs, Lower) and term.lhs.source_expressions == [F("username")]:
+            return True
+    return False
 
 
 class PortalScimView(scim_views.SCIMView, DatabaseOutageAnswer):
@@ -203,11 +221,13 @@ class UsersView(PortalScimView, scim_views.UsersView):
         """Filtered in SQL and scoped to the company; counted with COUNT; a stable order."""
         start, count = self._page(request, params)
         qs = self.queryset()
+        condition = None
         if query:
             if "\x00" in query:
                 raise InvalidFilter("The filter must not contain the NUL character.")
-            qs = qs.filter(UserFilter.to_q(query))
-        page, total = paged(qs, start, count)
+            condition = UserFilter.to_q(query)
+            qs = qs.filter(condition)
+        page, total = paged(qs, start, count, at_most_one=condition is not None and names_one_person(condition))
         resources = [self._project(ScimUser(u, request=request).to_dict(), params) for u in page]
         return list_response(resources, total=total, start=start)
 

@@ -87,3 +87,19 @@ def test_a_list_never_counts_by_iterating_rows(scim, catalogue, acme_admin):
     page_queries = [s for s in sql if s.startswith('SELECT "companies_user"."password"')]
     assert len(page_queries) == 1, "\n".join(sql)
     assert "LIMIT 1" in page_queries[0], "\n".join(sql)
+
+
+def test_a_lookup_of_one_person_by_username_or_id_is_not_ordered(scim, catalogue, acme_admin):
+    _provision(scim, 2, str(acme_admin.pk))
+
+    _, by_name = _count(scim, "Users", {"filter": 'userName eq "P1@ACME.EXAMPLE"'})
+    _, by_id = _count(scim, "Users", {"filter": f'id eq "{acme_admin.pk}"'})
+    _, by_prefix = _count(scim, "Users", {"filter": 'userName sw "p"'})
+
+    def page(sql):
+        return next(s for s in sql if s.startswith('SELECT "companies_user"."password"'))
+
+    assert "ORDER BY" not in page(by_name) and "ORDER BY" not in page(by_id)
+    assert "ORDER BY" in page(by_prefix)
+    found = scim.get("Users?filter=userName+eq+%22P1%40ACME.EXAMPLE%22").json()
+    assert [r["userName"] for r in found["Resources"]] == ["p1@acme.example"]
