@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 # The request log is the portal's own JSON line (travelportal.operations.middleware).
 accesslog = None
 
 
-def child_exit(server, worker) -> None:
+def child_exit(server: Any, worker: Any) -> None:
     """A worker that exits leaves its metric files behind; prometheus_client is told, so
     its live gauges stop counting (counters and histograms are kept, as they should)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

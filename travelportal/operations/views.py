@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from collections.abc import Iterator, Sequence
+from ipaddress import IPv4Network, IPv6Network
+from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from health_check.base import HealthCheck
 from health_check.views import HealthCheckView
 
 from travelportal.operations import metrics
@@ -20,10 +24,10 @@ class HealthView(HealthCheckView):
     as a bug in the portal) when one fails; JSON for ``Accept: application/json``, the
     library's status page for people."""
 
-    def get_checks(self):
+    def get_checks(self) -> Iterator[HealthCheck]:
         return portal_checks()
 
-    async def get(self, request, *args, **kwargs):
+    async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = await super().get(request, *args, **kwargs)
         if response.status_code == 500:
             response.status_code = 503
@@ -76,7 +80,7 @@ def _has_token(request: HttpRequest, token: str) -> bool:
     return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode())
 
 
-def _from_allowed_address(request: HttpRequest, networks) -> bool:
+def _from_allowed_address(request: HttpRequest, networks: Sequence[IPv4Network | IPv6Network]) -> bool:
     # The direct peer only: X-Forwarded-For is whatever the client wrote.
     try:
         address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
