@@ -108,6 +108,14 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env_database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves concurrent requests (runserver's threads, an Entra job
+    # of 8 clients): a write transaction takes SQLite's write lock when it begins and
+    # waits for it, instead of failing "database is locked" when a reading transaction
+    # tries to start writing; WAL lets readers go on beside the one writer.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # libpq waits for ever by default; an unreachable server (not one that refuses) must
     # give a 503 in seconds, not hold a web worker until gunicorn kills it.

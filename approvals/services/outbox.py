@@ -3,6 +3,7 @@ one coalesced rebuild per company after the commit (run by ``chain_rebuilds``)."
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -169,7 +170,8 @@ def _rebuild_later_in_thread(company_id: int, delay: float) -> None:
             # The thread's own database connection; the web process's are untouched.
             connections.close_all()
 
-    timer = threading.Timer(delay, run)
+    # The request's context (its request id, for the logs) goes with the rebuild it caused.
+    timer = threading.Timer(delay, contextvars.copy_context().run, args=[run])
     # Not a daemon: a process that exits (a management command that provisioned people)
     # waits the delay out and rebuilds, rather than leaving the changes for the next write.
     timer.daemon = False

@@ -87,8 +87,9 @@ class Population:
             TRAVELPERK: {
                 "gender": "F" if n % 2 else "M",
                 "dateOfBirth": f"19{60 + n % 40}-04-12",
-                "travelPolicy": self.travel_policy,
-                "invoiceProfiles": [{"value": self.invoice_profile}],
+                # Catalogue entries must exist in the company: named only when given.
+                **({"travelPolicy": self.travel_policy} if self.travel_policy else {}),
+                **({"invoiceProfiles": [{"value": self.invoice_profile}]} if self.invoice_profile else {}),
                 "emergencyContact": {"name": f"Contact {n}", "phone": "+34 600 000 000"},
             },
         }
@@ -331,11 +332,12 @@ class EntraJob:
             yield f"manager is {got_manager!r}, sent {want_manager!r}"
         travelperk = resource.get(TRAVELPERK, {})
         for key in ("gender", "dateOfBirth", "travelPolicy", "emergencyContact"):
-            if travelperk.get(key) != sent[TRAVELPERK][key]:
-                yield f"{key} is {travelperk.get(key)!r}, sent {sent[TRAVELPERK][key]!r}"
+            if travelperk.get(key) != sent[TRAVELPERK].get(key):
+                yield f"{key} is {travelperk.get(key)!r}, sent {sent[TRAVELPERK].get(key)!r}"
         profiles = [item.get("value") for item in travelperk.get("invoiceProfiles", [])]
-        if profiles != [self.population.invoice_profile]:
-            yield f"invoiceProfiles is {profiles!r}, sent {[self.population.invoice_profile]!r}"
+        sent_profiles = [item["value"] for item in sent[TRAVELPERK].get("invoiceProfiles", [])]
+        if profiles != sent_profiles:
+            yield f"invoiceProfiles is {profiles!r}, sent {sent_profiles!r}"
 
     # --- machinery --------------------------------------------------------------------
 
