@@ -53,7 +53,7 @@ from travelportal.tokens.services import issue_secret_token
 c = Company.objects.create(name='Bench', slug='bench', scim_enabled=True)
 TravelPolicy.objects.create(company=c, name='Standard')
 InvoiceProfile.objects.create(company=c, name='Bench Ltd')
-Company.objects.filter(pk=c.pk).update(approvals_through_idp=True, auto_approval_processes=True, approval_chain_depth=2)
+call_command('configure_approvals', 'bench', '--automatic', '--depth', '2', verbosity=0)
 print(c.pk, issue_secret_token(company=c, name='bench')[1])
 """
 
