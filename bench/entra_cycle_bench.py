@@ -71,12 +71,17 @@ rows = []
 for n in range(count):
     manager = people.manager_of(n)
     rows.append(User(
-        id=ids[n], company=company, username=people.user_name(n), email=people.user_name(n),
+        id=ids[n], company=company, username=people.user_name(n), work_email=people.user_name(n),
         external_id=f'pre-{n}', given_name=f'Given{n}', family_name=f'Family{n}', password='!',
         manager_id=ids[manager] if manager is not None else None, title='Engineer',
     ))
 User.objects.bulk_create(rows, batch_size=5000)
-print(count)
+# Their approval chains too, as a tenant that size has them: one full rebuild.
+import time
+from approvals.services.chain_rebuilds import repair_approval_processes
+started = time.perf_counter()
+result = repair_approval_processes(company=company)
+print(f"{count} people; their {len(result.created)} approval processes built in {time.perf_counter() - started:.1f} s")
 """
 
 CHAINS = """
@@ -305,6 +310,7 @@ def main() -> None:
     with admin_connection(url) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
+    import psycopg
     import redis
 
     redis.Redis.from_url(env["REDIS_URL"]).flushdb()
@@ -315,10 +321,13 @@ def main() -> None:
         company_id, token = out.stdout.split()[-2:]
         if args.preload:
             started = time.perf_counter()
-            subprocess.run([sys.executable, "-c", PRELOAD, str(args.preload)], env=env, cwd=ROOT, check=True)
-            print(f"preloaded {args.preload} people in {time.perf_counter() - started:.0f} s", flush=True)
-            with admin_connection(url) as admin:
-                admin.execute("SELECT 1")
+            out = subprocess.run(
+                [sys.executable, "-c", PRELOAD, str(args.preload)], env=env, cwd=ROOT, check=True, capture_output=True
+            )
+            print(out.stdout.decode().strip().splitlines()[-1], flush=True)
+            print(f"preloaded in {time.perf_counter() - started:.0f} s", flush=True)
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("VACUUM ANALYZE")
         population = Population(args.users)
         print(
             f"{args.users} users (+{args.preload} preloaded), {args.concurrency} clients,"

@@ -9,7 +9,11 @@ import sys
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-READERS = re.compile(r"env_(?:str|bool|int|list|database|redis_url)\(\s*\"([A-Z][A-Z0-9_]*)\"")
+# The settings' readers (travelportal.env), and the few places that read os.environ
+# directly (prometheus_client's multiprocess directory).
+READERS = re.compile(
+    r"(?:env_(?:str|bool|int|list|networks|database|redis_url)\(|os\.environ\.get\()\s*\"([A-Z][A-Z0-9_]*)\""
+)
 
 
 def variables_read_by_the_code() -> set[str]:

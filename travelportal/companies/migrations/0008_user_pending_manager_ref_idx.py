@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('companies', '0007_company_rate_limit'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("companies", "0007_company_rate_limit"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='user',
-            index=models.Index(models.F('company'), django.db.models.functions.text.Upper('pending_manager_ref'), condition=models.Q(('pending_manager_ref', ''), _negated=True), name='user_pending_manager_ref_idx'),
+            model_name="user",
+            index=models.Index(
+                models.F("company"),
+                django.db.models.functions.text.Upper("pending_manager_ref"),
+                condition=models.Q(("pending_manager_ref", ""), _negated=True),
+                name="user_pending_manager_ref_idx",
+            ),
         ),
     ]
