@@ -85,3 +85,65 @@ def test_require_sso_refuses_the_password_and_points_to_sso(page, live_server, a
 
     assert page.get_by_role("alert").get_by_text("Your company signs in with single sign-on").is_visible()
     assert "/accounts/login/" in page.url
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_just_in_time_creation_on_and_off(page, live_server, entra, company, jit):
+    from travelportal.companies.models import User
+
+    configure(company, entra, base_url=live_server.url, jit=jit)
+    entra.add_person("nina@acme.example", given_name="Nina", surname="New")
+
+    page.goto(f"{live_server.url}/sso/saml/acme/login/?next=/")
+    sign_in_at_entra(page, "nina@acme.example")
+
+    if jit:
+        page.get_by_role("button", name="Sign out").wait_for()
+        assert "/sso/saml/" not in page.url
+        person = User.objects.get(username="nina@acme.example")
+        assert (person.company_id, person.given_name, person.family_name) == (company.pk, "Nina", "New")
+    else:
+        page.wait_for_url(f"{live_server.url}/sso/saml/acme/acs/")
+        assert page.get_by_text("No one of the company has this userName.").is_visible()
+        assert not User.objects.filter(username="nina@acme.example").exists()
+
+
+def test_an_admin_sets_up_sso_copying_three_values_each_way(page, live_server, entra, company, acme_admin, settings):
+    """TravelPerk's Entra set-up: the portal's identifier, reply URL and sign-on URL go into
+    Entra; Entra's metadata URL comes back; Test sign-in signs the admin in through Entra."""
+    from urllib.request import urlopen
+
+    settings.SSO_METADATA_ALLOW_PRIVATE_URLS = True
+    entra.add_person(acme_admin.username)
+    page.goto(f"{live_server.url}/accounts/login/?next=/company/integrations/sso")
+    page.get_by_label("Email").fill(acme_admin.username)
+    page.get_by_label("Password").fill("correct horse battery staple")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_role("button", name="Set up single sign-on").click()
+    assert page.get_by_text("Copy the three values below into Entra").is_visible()
+
+    # Into Entra: the three values (Entra reads the same from the SP metadata).
+    identifier = page.locator("#sso-entity-id").input_value()
+    reply_url = page.locator("#sso-acs-url").input_value()
+    sign_on_url = page.locator("#sso-login-url").input_value()
+    assert (identifier, reply_url, sign_on_url) == (
+        f"{live_server.url}/sso/saml/acme/metadata/",
+        f"{live_server.url}/sso/saml/acme/acs/",
+        f"{live_server.url}/sso/saml/acme/login/",
+    )
+    with urlopen(identifier, timeout=10) as answer:
+        entra.trust_sp(answer.read())
+
+    # Back from Entra: its federation metadata URL (identifier, login URL, certificate).
+    page.get_by_label("App Federation Metadata Url").fill(entra.entity_id)
+    page.get_by_role("button", name="Read metadata").click()
+    assert page.get_by_text("The identity provider is set from its metadata.").is_visible()
+    assert page.get_by_role("cell", name="CN=Acme Entra").is_visible()
+
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name="Test sign-in").click()
+    tab = opened.value
+    sign_in_at_entra(tab, acme_admin.username)
+    tab.wait_for_url(f"{live_server.url}/company/integrations/sso")
+    assert tab.get_by_role("heading", name="Recent SSO sign-ins").is_visible()
+    assert tab.get_by_role("cell", name="Signed in").is_visible()
