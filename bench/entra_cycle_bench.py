@@ -101,6 +101,9 @@ def start_gunicorn(app: str, port: int, workers: int, env: dict, profile: str | 
     command = ([*spy, "--"] if profile else []) + [
         str(Path(sys.executable).parent / "gunicorn"),
         app,
+        # The production settings (the Procfile's): gthread workers with WEB_THREADS threads.
+        "--config",
+        "python:travelportal.operations.gunicorn_config",
         "--bind",
         f"{HOST}:{port}",
         "--workers",
@@ -155,7 +158,9 @@ def stop(process: subprocess.Popen | None) -> None:
 
 def run_floor(args, env: dict, population: Population) -> tuple[CycleResult, CycleResult]:
     port = free_port()
-    server = start_gunicorn("floor_app:application", port, args.workers, {**env, "PYTHONPATH": str(ROOT / "bench")})
+    server = start_gunicorn(
+        "floor_app:application", port, args.workers, {**env, "PYTHONPATH": f"{ROOT / 'bench'}:{ROOT}"}
+    )
     try:
         wait_for_http(port, time.monotonic() + 30)
         job = EntraJob(f"http://{HOST}:{port}/scim/v2", "floor", population, concurrency=args.concurrency, check=False)

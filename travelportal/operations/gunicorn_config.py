@@ -5,8 +5,18 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from travelportal.env import env_int
+
 # The request log is the portal's own JSON line (travelportal.operations.middleware).
 accesslog = None
+
+# Threads in each worker: a SCIM write spends more of its time waiting for PostgreSQL
+# (its COMMIT waits for the disk: 3-4 ms on the machine the benchmark ran on) than
+# computing, so another request runs meanwhile, and commits that wait together share one
+# flush. An Entra cycle went from 60 to ~150 requests/s with the same two workers
+# (bench/README.md). Django gives each thread its own database connection.
+worker_class = "gthread"
+threads = env_int("WEB_THREADS", 4, minimum=1)
 
 
 def child_exit(server: Any, worker: Any) -> None:
@@ -16,3 +26,11 @@ def child_exit(server: Any, worker: Any) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker: Any) -> None:
+    """Import the URLconf and every view before the first request: Django does it on the
+    first one, which made the first SCIM answers of each worker take over a second."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (the import is the point)
