@@ -5,6 +5,7 @@ the auto-submitted HTTP-POST response, and lands signed in."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -147,3 +148,87 @@ def test_an_admin_sets_up_sso_copying_three_values_each_way(page, live_server, e
     tab.wait_for_url(f"{live_server.url}/company/integrations/sso")
     assert tab.get_by_role("heading", name="Recent SSO sign-ins").is_visible()
     assert tab.get_by_role("cell", name="Signed in").is_visible()
+
+
+REFUSALS = {
+    "unsigned": ({"sign_assertion": False}, "The assertion in the response was not signed."),
+    "assertion unsigned under a signed response": (
+        {"sign_assertion": False, "sign_response": True},
+        "The assertion in the response was not signed.",
+    ),
+    "another certificate": ({"by": "forger"}, "not signed by one of the company's identity provider certificates"),
+    "wrong audience": ({"audience": "globex"}, "meant for another service provider (audience)"),
+    "wrong recipient": ({"destination": "globex"}, "addressed to another reply URL (recipient)"),
+    "expired": ({"lifetime_minutes": -5}, "The assertion has expired."),
+    "not yet valid": ({"clock_offset": dt.timedelta(minutes=5)}, "The assertion is not valid yet."),
+    "unknown InResponseTo": ({"in_response_to": "id-the-portal-never-sent"}, "does not answer a sign-in the portal"),
+    "unsolicited": ({"in_response_to": ""}, "does not answer a sign-in the portal"),
+    "another company's IdP": ({"by": "other"}, "came from an identity provider this company does not use"),
+}
+
+
+@pytest.mark.parametrize("fault", list(REFUSALS), ids=list(REFUSALS))
+def test_each_refusal_leaves_nobody_signed_in(page, live_server, entra, acme_sso, traveller, fault):
+    changes, message = REFUSALS[fault]
+    changes = dict(changes)
+    helpers = []
+    if changes.get("by") == "forger":
+        changes["by"] = TestIdp(name="Forger", entity_id=entra.entity_id)
+    elif changes.get("by") == "other":
+        changes["by"] = TestIdp(name="Globex Entra")
+    if "by" in changes:
+        changes["by"].sp_metadata = entra.sp_metadata
+        changes["by"].base_url = entra.base_url if changes["by"].name == "Forger" else "http://127.0.0.1:1"
+        helpers.append(changes["by"])
+    for key in ("audience", "destination"):
+        if changes.get(key) == "globex":
+            changes[key] = f"{live_server.url}/sso/saml/globex/{'metadata' if key == 'audience' else 'acs'}/"
+    entra.add_person(traveller.username)
+    entra.fault = changes
+    try:
+        page.goto(f"{live_server.url}/sso/saml/acme/login/")
+        sign_in_at_entra(page, traveller.username)
+        page.wait_for_url(f"{live_server.url}/sso/saml/acme/acs/")
+    finally:
+        for helper in helpers:
+            helper.stop()
+
+    assert page.get_by_role("heading", name="You are not signed in").is_visible()
+    assert page.get_by_text(message).is_visible()
+    event = SsoSignInEvent.objects.get()
+    assert (event.outcome, event.user_id) == ("refused", None)
+    page.goto(f"{live_server.url}/company/")
+    assert "/accounts/login/" in page.url
+
+
+def test_a_replayed_response_is_refused(page, live_server, entra, acme_sso, traveller):
+    entra.add_person(traveller.username)
+    page.goto(f"{live_server.url}/sso/saml/acme/login/")
+    sign_in_at_entra(page, traveller.username)
+    page.get_by_role("button", name="Sign out").click()
+
+    # The same Response, posted again from the browser.
+    page.set_content(
+        f'<form method="post" action="{live_server.url}/sso/saml/acme/acs/">'
+        f'<input type="hidden" name="SAMLResponse" value="{entra.last_response}"><button>Post</button></form>'
+    )
+    page.get_by_role("button", name="Post").click()
+
+    page.wait_for_url(f"{live_server.url}/sso/saml/acme/acs/")
+    assert page.get_by_text("This assertion was already used to sign in.").is_visible()
+    page.goto(f"{live_server.url}/company/")
+    assert "/accounts/login/" in page.url
+
+
+def test_a_deleted_person_is_told_and_not_signed_in(page, live_server, entra, acme_sso, traveller):
+    from django.utils import timezone
+
+    traveller.deleted_at = timezone.now()
+    traveller.save(update_fields=["deleted_at"])
+    entra.add_person(traveller.username)
+
+    page.goto(f"{live_server.url}/sso/saml/acme/login/")
+    sign_in_at_entra(page, traveller.username)
+
+    page.wait_for_url(f"{live_server.url}/sso/saml/acme/acs/")
+    assert page.get_by_text("The person's account was deleted.").is_visible()

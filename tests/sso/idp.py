@@ -76,6 +76,10 @@ class TestIdp:
         self.requests: list[AuthnRequestSeen] = []
         # userName -> identity the IdP asserts (Entra's claims).
         self.people: dict[str, dict[str, str]] = {}
+        # What the next sign-in's Response gets wrong (``response_for``'s keywords), and
+        # ``by``: another TestIdp that signs it instead. Used once, then cleared.
+        self.fault: dict[str, Any] = {}
+        self.last_response = ""
         self._server: WSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.base_url = "http://127.0.0.1:0"
@@ -247,7 +251,10 @@ class TestIdp:
                 username = form.get("username", "")
                 if username.lower() not in self.people:
                     return _answer(start_response, "200 OK", _sign_in_page(form["request"], error="Unknown account."))
-                saml_response = self.response_for(request, username)
+                fault, self.fault = dict(self.fault), {}
+                signer = fault.pop("by", self)
+                saml_response = signer.response_for(request, username, **fault)
+                self.last_response = saml_response
                 return _answer(start_response, "200 OK", _post_page(request.acs_url, saml_response))
         except Exception as exc:  # the browser test shows what went wrong
             return _answer(start_response, "400 Bad Request", f"IdP error: {type(exc).__name__}: {exc}", "text/plain")
