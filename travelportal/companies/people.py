@@ -371,6 +371,7 @@ def _check_unique(*, user: User, company: Company, identity: dict[str, str]) -> 
         .exclude(pk=user.pk)
         .annotate(username_lower=Lower("username"))
         .filter(clashes)
+        .order_by()
         .values("username_lower", "company_id", *COMPANY_UNIQUE_FIELDS)[:4]
     )
     if any(row["username_lower"] == username.lower() for row in taken):
@@ -397,7 +398,11 @@ def _resolve_references(
     if data.travel_policy:
         kept = _loaded(user, "travel_policy")
         if "travel_policy" in present or not _is_live_entry(kept, company=company, name=data.travel_policy):
-            kept = TravelPolicy.objects.for_company(company).live().filter(name=data.travel_policy).first()
+            # Names are unique per company: no .first(), whose ORDER BY costs compile time.
+            kept = next(
+                iter(TravelPolicy.objects.for_company(company).live().filter(name=data.travel_policy).order_by()[:1]),
+                None,
+            )
         resolved.travel_policy = kept
         if resolved.travel_policy is None:
             raise PersonError(f"travelPolicy {data.travel_policy!r} does not exist.", attribute="travelPolicy")
@@ -495,6 +500,7 @@ def _resolve_pending_references_to(*, user: User) -> list:
         .annotate(ref_upper=Upper("pending_manager_ref"))
         .filter(ref_upper__in=keys)
         .exclude(pk=user.pk)
+        .order_by()
         .values_list("pk", "pending_manager_ref")
     )
     waiting = [pk for pk, ref in candidates if ref.upper() == user.username.upper() or ref in exact]
