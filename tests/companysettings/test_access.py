@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from travelportal.accounts.models import SsoConfiguration
 from travelportal.companies.models import CostCentre
 from travelportal.tokens.models import SecretToken
 
@@ -22,6 +23,9 @@ GET_PAGES = [
     "/company/travel-policies/",
     "/company/travel-policies/new/",
     "/company/provisioning-activity/",
+    "/company/integrations/sso",
+    "/company/integrations/sso/",
+    "/company/sign-in-activity/",
 ]
 
 POST_ENDPOINTS = [
@@ -30,6 +34,11 @@ POST_ENDPOINTS = [
     "/company/integrations/scim/tokens",
     "/company/integrations/scim/connection/disconnect",
     "/company/integrations/scim/approvals",
+    "/company/integrations/sso/setup",
+    "/company/integrations/sso/certificate/rotate",
+    "/company/integrations/sso/idp/metadata",
+    "/company/integrations/sso/idp",
+    "/company/integrations/sso/options",
 ]
 
 
@@ -57,6 +66,7 @@ def test_a_traveller_is_refused(traveller_client, company, url):
     assert company.scim_enabled is True
     assert company.approvals_through_idp is False
     assert not SecretToken.objects.exists()
+    assert not SsoConfiguration.objects.exists()
 
 
 @pytest.mark.parametrize("url", ["/company/integrations/scim", "/company/people/"])
@@ -108,6 +118,8 @@ def test_the_sidebar_mirrors_the_tutorial_path(acme_admin_client):
         "Travel policies",
         "Approval processes",
         "Provisioning activity",
+        "SSO",
+        "Sign-in activity",
     ):
         assert label in html
     assert 'href="/company/approval-processes/"' in html
