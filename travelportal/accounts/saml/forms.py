@@ -48,6 +48,8 @@ class IdpMetadataForm(forms.Form):
         required=False,
         max_length=2048,
         assume_scheme="https",
+        # A text box: the portal's styles (and Entra's long URLs) suit it better than type=url.
+        widget=forms.TextInput(attrs={"inputmode": "url", "spellcheck": "false"}),
         help_text="From Entra's SAML Certificates section.",
     )
     metadata_file = forms.FileField(
@@ -63,7 +65,12 @@ class IdpMetadataForm(forms.Form):
 
 class IdpManualForm(forms.Form):
     idp_entity_id = forms.CharField(label="Microsoft Entra Identifier (entity ID)", max_length=1024)
-    idp_sso_url = forms.URLField(label="Login URL", max_length=2048, assume_scheme="https")
+    idp_sso_url = forms.URLField(
+        label="Login URL",
+        max_length=2048,
+        assume_scheme="https",
+        widget=forms.TextInput(attrs={"inputmode": "url", "spellcheck": "false"}),
+    )
     certificate = forms.CharField(
         label="Signing certificate (Base64)",
         widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
