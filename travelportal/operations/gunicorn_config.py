@@ -10,11 +10,12 @@ from travelportal.env import env_int
 # The request log is the portal's own JSON line (travelportal.operations.middleware).
 accesslog = None
 
-# Threads in each worker: a SCIM write spends more of its time waiting for PostgreSQL
-# (its COMMIT waits for the disk: 3-4 ms on the machine the benchmark ran on) than
-# computing, so another request runs meanwhile, and commits that wait together share one
-# flush. An Entra cycle went from 60 to ~150 requests/s with the same two workers
-# (bench/README.md). Django gives each thread its own database connection.
+# Threads in each worker: a SCIM request makes about ten round trips to PostgreSQL and a
+# write's COMMIT waits for the disk (3-4 ms on the benchmark's machine), so another
+# request runs meanwhile, and commits that wait together share one flush. On the 2-core
+# benchmark machine, with PostgreSQL on loopback, 4 threads and 1 gave the same Entra
+# cycle throughput within its noise (bench/README.md); they pay off where the database
+# is further away. Django gives each thread its own database connection.
 worker_class = "gthread"
 threads = env_int("WEB_THREADS", 4, minimum=1)
 
