@@ -79,3 +79,17 @@ def test_a_refused_token_fails_the_command_saying_why(live_server, company):
             "simulate_entra", f"{live_server.url}/scim/v2", "tps_not-a-token", "--users", "2", stdout=io.StringIO(),
             stderr=io.StringIO(),
         )  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_incremental_cycle_naming_no_policy_keeps_the_one_people_have(live_server, company, scim_token):
+    TravelPolicy.objects.create(company=company, name="Standard")
+    base = f"{live_server.url}/scim/v2"
+    one = "4" if connection.vendor == "postgresql" else "1"
+    call_command("simulate_entra", base, scim_token, "--users", "10", "--travel-policy", "Standard",
+                 "--concurrency", one, stdout=io.StringIO())  # fmt: skip
+
+    call_command("simulate_entra", base, scim_token, "--users", "10", "--incremental", "--concurrency", one,
+                 stdout=io.StringIO())  # fmt: skip
+
+    assert User.objects.for_company(company).filter(travel_policy__name="Standard").count() == 10
