@@ -93,3 +93,16 @@ def test_an_incremental_cycle_naming_no_policy_keeps_the_one_people_have(live_se
                  stdout=io.StringIO())  # fmt: skip
 
     assert User.objects.for_company(company).filter(travel_policy__name="Standard").count() == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_incremental_cycle_does_not_trip_over_the_people_it_deleted(live_server, company, scim_token):
+    base = f"{live_server.url}/scim/v2"
+    one = "4" if connection.vendor == "postgresql" else "1"
+    options = ["--users", "100", "--concurrency", one]
+    call_command("simulate_entra", base, scim_token, *options, stdout=io.StringIO())
+    call_command("simulate_entra", base, scim_token, *options, "--incremental", stdout=io.StringIO())
+
+    call_command("simulate_entra", base, scim_token, *options, "--incremental", stdout=io.StringIO())
+
+    assert User.objects.for_company(company).filter(username__startswith="entra.user").count() == 99  # 1% gone

@@ -235,6 +235,8 @@ class EntraJob:
         connection = self._connection()
         for n in chosen:
             if n not in self.ids:
+                if n in self.changes["deleted"] and self._incremental_done:
+                    continue  # deleted before this job: its lookup found nobody, as it should
                 raise CycleFailed(f"{self.population.user_name(n)} was never given an id")
             status, content, _ = connection.send("GET", f"/Users/{self.ids[n]}")
             if n in self.changes["deleted"] and self._incremental_done:
@@ -272,12 +274,15 @@ class EntraJob:
         found = self._request("find", "GET", _filter_path(self.population.user_name(n)), expect=(200,))
         if found is not None and found.get("totalResults"):
             self.ids[n] = found["Resources"][0]["id"]
-        elif self.check:
+        elif self.check and n not in self.changes["deleted"]:
+            # One this cycle deletes may be gone already (a second incremental cycle).
             self._fail(f"{self.population.user_name(n)} is not on the server; run the initial cycle first")
 
     def _change(self, n: int) -> None:
         self._request("find", "GET", _filter_path(self.population.user_name(n)), expect=(200,))
-        path = f"/Users/{self.ids.get(n, '')}"
+        if n not in self.ids:
+            return  # deleted by an earlier cycle: Entra sends nothing more for them
+        path = f"/Users/{self.ids[n]}"
         if n in self.changes["deleted"]:
             self._request("delete", "DELETE", path, expect=(204,))
         elif n in self.changes["disabled"]:
