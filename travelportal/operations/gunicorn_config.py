@@ -11,7 +11,8 @@ from travelportal.env import env_int
 accesslog = None
 
 # Threads in each worker: a SCIM request makes about ten round trips to PostgreSQL and a
-# write's COMMIT waits for the disk (3-4 ms on the benchmark's machine), so another
+# write's COMMIT waits for the disk (0.3 ms on the benchmark's machine when quiet, 3-4 ms
+# while other test suites wrote to the same disk), so another
 # request runs meanwhile, and commits that wait together share one flush. On the 2-core
 # benchmark machine, with PostgreSQL on loopback, 4 threads and 1 gave the same Entra
 # cycle throughput within its noise (bench/README.md); they pay off where the database
