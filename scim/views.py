@@ -43,6 +43,7 @@ from scim.projection import project
 from scim.schemas import SCHEMA_SCHEMA, schema_documents
 from travelportal.companies import groups
 from travelportal.companies.models import Group, GroupMembership, User
+from travelportal.querysets import only_match
 
 LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 MAX_START = 2**31 - 1
@@ -189,9 +190,7 @@ class UsersView(PortalScimView, scim_views.UsersView):
             if to_write
             else self.queryset()
         )
-        # No .first(): it would ORDER BY the model's three-column default ordering, which
-        # costs compile time on every request and means nothing for a primary-key lookup.
-        user = next(iter(qs.filter(pk=pk).order_by()[:1]), None)
+        user = only_match(qs.filter(pk=pk))
         if user is None:
             raise NotFound(f"User {raw} not found.")
         # The queryset is scoped to this company: reuse the token's row instead of letting
@@ -330,7 +329,7 @@ class GroupsView(PortalScimView, scim_views.GroupsView):
             pk = uuid.UUID(raw)
         except (TypeError, ValueError):
             raise NotFound(f"Group {raw} not found.") from None
-        group = next(iter(self.queryset(params).filter(pk=pk).order_by()[:1]), None)
+        group = only_match(self.queryset(params).filter(pk=pk))
         if group is None:
             raise NotFound(f"Group {raw} not found.")
         group.company = self.company

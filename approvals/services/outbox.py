@@ -20,6 +20,7 @@ from approvals.models import PendingChainChange, ScheduledRebuild
 from approvals.services.chain_rebuilds import coalesce_seconds
 from approvals.tasks import process_chain_changes
 from travelportal.companies.models import Company
+from travelportal.querysets import only_match
 
 logger = logging.getLogger(__name__)
 
@@ -117,12 +118,11 @@ def schedule_chain_rebuild(*, company_id: int) -> bool:
     delay = timedelta(seconds=coalesce_seconds())
     # The common case during a sync: a task is already queued and will take this change
     # too. Checking first spares each SCIM write a failing INSERT and its rollback.
-    queued = (
-        ScheduledRebuild.objects.filter(company_id=company_id, scheduled_at__gte=now - STALE_SCHEDULE)
-        .values_list("scheduled_at", flat=True)
-        .order_by()[:1]
+    queued = only_match(
+        ScheduledRebuild.objects.filter(company_id=company_id, scheduled_at__gte=now - STALE_SCHEDULE).values_list(
+            "scheduled_at", flat=True
+        )
     )
-    queued = next(iter(queued), None)
     if queued is not None:
         if deferred:
             _known_scheduled_until[company_id] = queued + delay / 2

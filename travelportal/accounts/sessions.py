@@ -48,25 +48,25 @@ def end_sessions(*, user: User) -> int:
     authentication backend refuses inactive and deleted people; this removes the sessions
     themselves. Idempotent.
     """
-    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
-    store = _session_store()
-    for key in keys:
-        store(session_key=key).delete()
-    UserSession.objects.filter(session_key__in=keys).delete()
-    return len(keys)
+    return _end_sessions_of(UserSession.objects.filter(user=user))
 
 
 def end_sessions_of_inactive(*, company_id: int, user_ids: Iterable[UUID]) -> int:
     """End the sessions of those of ``user_ids`` (of one company) who are now inactive or
     deleted. Connected to ``people_changed``, so deactivation over SCIM ends sessions
     whichever code path did it."""
-    # One read for all of them, and nothing written when none is signed in (the usual
-    # case for a SCIM deactivation).
-    keys = list(
-        UserSession.objects.filter(user__company_id=company_id, user_id__in=list(user_ids))
-        .filter(Q(user__is_active=False) | Q(user__deleted_at__isnull=False))
-        .values_list("session_key", flat=True)
+    # One read for all of them.
+    return _end_sessions_of(
+        UserSession.objects.filter(user__company_id=company_id, user_id__in=list(user_ids)).filter(
+            Q(user__is_active=False) | Q(user__deleted_at__isnull=False)
+        )
     )
+
+
+def _end_sessions_of(records) -> int:
+    """End the sessions these records name, and forget the records; nothing is written
+    when there are none (the usual case for a SCIM deactivation)."""
+    keys = list(records.values_list("session_key", flat=True))
     if not keys:
         return 0
     store = _session_store()

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from travelportal.companies.models import Company, CostCentre, GroupMembership, InvoiceProfile, TravelPolicy, User
 from travelportal.companies.signals import report_person_changes
+from travelportal.querysets import only_match
 
 # The gender codes the portal stores (a schema's canonical values).
 GENDERS: tuple[str, ...] = tuple(User.Gender.values)
@@ -398,11 +399,8 @@ def _resolve_references(
     if data.travel_policy:
         kept = _loaded(user, "travel_policy")
         if "travel_policy" in present or not _is_live_entry(kept, company=company, name=data.travel_policy):
-            # Names are unique per company: no .first(), whose ORDER BY costs compile time.
-            kept = next(
-                iter(TravelPolicy.objects.for_company(company).live().filter(name=data.travel_policy).order_by()[:1]),
-                None,
-            )
+            # Names are unique per company.
+            kept = only_match(TravelPolicy.objects.for_company(company).live().filter(name=data.travel_policy))
         resolved.travel_policy = kept
         if resolved.travel_policy is None:
             raise PersonError(f"travelPolicy {data.travel_policy!r} does not exist.", attribute="travelPolicy")
@@ -463,7 +461,7 @@ def _resolve_manager(
             raise PersonError("A person can't be their own manager.", attribute="manager")
         manager = _loaded(user, "manager") if unchanged else None
         if manager is None or manager.pk != as_id or manager.company_id != company.pk or manager.deleted_at:
-            manager = next(iter(people.filter(pk=as_id).order_by()[:1]), None)
+            manager = only_match(people.filter(pk=as_id))
         if manager is None:
             raise PersonError(f"manager {ref!r} is not a user of this company.", attribute="manager")
         return manager, ""
