@@ -56,11 +56,19 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
+def connect_to(target: Target, *, timeout: float) -> http.client.HTTPConnection:
+    """An HTTP(S) connection to the first address ``check_url`` approved for ``target``,
+    never to a second DNS answer (a name that re-resolves to a private address), with
+    ``timeout`` seconds per socket operation. Webhook deliveries and SSO metadata fetches
+    both go out through here."""
+    connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    return connection_class(target.host, target.port, address=target.addresses[0], timeout=timeout)
+
+
 def post(*, target: Target, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
     """POST ``body`` to the first checked address of ``target``; raises ``TransportError``
     when no HTTP answer came back within ``timeout`` seconds per socket operation."""
-    connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(target.host, target.port, address=target.addresses[0], timeout=timeout)
+    connection = connect_to(target, timeout=timeout)
     started = time.monotonic()
     try:
         connection.request("POST", target.path, body=body, headers=headers)

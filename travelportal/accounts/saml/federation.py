@@ -13,8 +13,6 @@ admin can't make the portal read its own network.
 from __future__ import annotations
 
 import http.client
-import socket
-import ssl
 from dataclasses import dataclass
 
 from defusedxml import ElementTree
@@ -22,6 +20,7 @@ from django.conf import settings
 
 from travelportal.accounts.saml.keys import CertificateError, CertificateFacts, read_certificate
 from travelportal.webhooks.addresses import UnsafeUrl, check_url
+from travelportal.webhooks.transport import connect_to
 
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -105,14 +104,7 @@ def fetch_metadata(url: str) -> bytes:
         target = check_url(url, allow_private=settings.SSO_METADATA_ALLOW_PRIVATE_URLS)
     except UnsafeUrl as exc:
         raise MetadataError(str(exc)) from exc
-    if target.scheme == "https":
-        connection: http.client.HTTPConnection = _PinnedHTTPSConnection(
-            target.host, target.port, address=target.addresses[0], timeout=FETCH_TIMEOUT_SECONDS
-        )
-    else:
-        connection = _PinnedHTTPConnection(
-            target.host, target.port, address=target.addresses[0], timeout=FETCH_TIMEOUT_SECONDS
-        )
+    connection = connect_to(target, timeout=FETCH_TIMEOUT_SECONDS)
     try:
         connection.request("GET", target.path, headers={"Accept": "application/samlmetadata+xml, application/xml"})
         response = connection.getresponse()
@@ -126,24 +118,3 @@ def fetch_metadata(url: str) -> bytes:
     if len(body) > MAX_METADATA_BYTES:
         raise MetadataError("The metadata document is larger than 1 MB.")
     return body
-
-
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to the address ``check_url`` approved, never a second DNS answer."""
-
-    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self.address = address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self.address = address
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self.address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
