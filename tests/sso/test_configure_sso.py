@@ -83,6 +83,12 @@ def test_bad_metadata_is_an_error_and_writes_nothing(company, tmp_path):
     assert not SsoConfiguration.objects.exists()
 
 
-def test_a_private_url_is_refused_outside_development(company, idp):
+def test_a_plain_http_url_is_refused_outside_development(company, idp):
     with pytest.raises(CommandError, match="https"):
         run("acme", "--idp-metadata", idp.entity_id)
+
+
+def test_a_private_url_is_refused_outside_development(company):
+    with pytest.raises(CommandError, match="private or reserved address"):
+        run("acme", "--idp-metadata", "https://localhost/federationmetadata.xml")
+    assert not SsoConfiguration.objects.filter(idp_entity_id__gt="").exists()

@@ -188,13 +188,25 @@ def test_the_identity_provider_is_read_from_a_metadata_url(acme_admin_client, co
     assert (configuration.idp_entity_id, configuration.idp_metadata_url) == (idp.entity_id, idp.entity_id)
 
 
-def test_a_metadata_url_on_a_private_address_is_refused(acme_admin_client, company, idp):
+def test_a_plain_http_metadata_url_is_refused(acme_admin_client, company, idp):
     set_up_sso(company=company)
 
     response = acme_admin_client.post("/company/integrations/sso/idp/metadata", {"metadata_url": idp.entity_id})
 
     assert response.status_code == 400
     assert "The URL must start with https://." in response.content.decode()
+    assert SsoConfiguration.objects.get().idp_entity_id == ""
+
+
+def test_a_metadata_url_on_a_private_address_is_refused(acme_admin_client, company):
+    set_up_sso(company=company)
+
+    response = acme_admin_client.post(
+        "/company/integrations/sso/idp/metadata", {"metadata_url": "https://localhost/federationmetadata.xml"}
+    )
+
+    assert response.status_code == 400
+    assert "resolves to a private or reserved address" in response.content.decode()
     assert SsoConfiguration.objects.get().idp_entity_id == ""
 
 

@@ -338,6 +338,7 @@ def test_both_certificates_are_trusted_during_a_rollover(client, company, travel
         response, _ = sign_in_through(client, old, traveller.username)
         assert response.status_code == 403
         assert signed_in_user_id(client) is None
+        assert SsoSignInEvent.objects.latest("pk").reason == Reason.BAD_SIGNATURE
     finally:
         old.stop()
         new.stop()

@@ -32,8 +32,9 @@ class SsoConfiguration(models.Model):
     (its own key pair, generated per company and rotatable) and the company's identity
     provider (Entra), whose signing certificates are ``idp_certificates``.
 
-    Sign-in with SSO works once the identity provider's entity ID, login URL and at least
-    one signing certificate are set (``is_ready``)."""
+    Sign-in with SSO is offered once the identity provider's entity ID and login URL are
+    set (``has_identity_provider``); a response is accepted only when signed by one of its
+    certificates."""
 
     company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="sso")
     # PEM. The key signs AuthnRequests; the certificate is published in the SP metadata.

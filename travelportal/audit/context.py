@@ -4,7 +4,9 @@ django-auditlog's own middleware and ``set_actor`` attach an actor to whatever i
 during a request, and its receivers log every save of a registered model wherever it
 happens. Here nothing is logged unless an ``audited()`` context is open: SCIM, the REST
 API, Company Settings and Celery tasks stay without the extra read and write per save
-(SCIM writes are counted query by query in tests/scim).
+(SCIM writes are counted query by query in tests/scim). The one exception is by design:
+``seed_demo`` provisions the demo company through the SCIM stack inside its command's
+context, so those writes are recorded as the command's.
 """
 
 from __future__ import annotations

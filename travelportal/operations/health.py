@@ -18,7 +18,6 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Min
 from django.utils import timezone
 from health_check.base import HealthCheck
 from health_check.checks import Database
@@ -125,10 +124,10 @@ class ChainOutboxCheck(HealthCheck):
         await sync_to_async(self._check)()
 
     def _check(self) -> None:
-        from approvals.models import PendingChainChange
+        from approvals.services.chain_rebuilds import outbox_state
 
         try:
-            oldest = PendingChainChange.objects.aggregate(oldest=Min("created_at"))["oldest"]
+            oldest = outbox_state().oldest
         except DatabaseError as exc:
             raise ServiceUnavailable(f"could not read the outbox: {exc}") from exc
         if oldest is None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -103,14 +102,14 @@ class ChainOutboxCollector(Collector):
     scrape time (one aggregate query over a table that is normally near empty)."""
 
     def collect(self) -> Iterator[Metric]:
-        from approvals.models import PendingChainChange
+        from approvals.services.chain_rebuilds import outbox_state
 
-        outbox = PendingChainChange.objects.aggregate(waiting=Count("id"), oldest=Min("created_at"))
-        age = (timezone.now() - outbox["oldest"]).total_seconds() if outbox["oldest"] else 0.0
+        outbox = outbox_state()
+        age = (timezone.now() - outbox.oldest).total_seconds() if outbox.oldest else 0.0
         yield GaugeMetricFamily(
             "travelportal_chain_outbox_waiting_changes",
             "People changes waiting in the approval rebuild outbox.",
-            value=outbox["waiting"],
+            value=outbox.waiting,
         )
         yield GaugeMetricFamily(
             "travelportal_chain_outbox_oldest_age_seconds",

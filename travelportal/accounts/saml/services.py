@@ -277,10 +277,6 @@ class SignInResult:
     def refused(self) -> bool:
         return self.user is None
 
-    @property
-    def message(self) -> str:
-        return Reason(self.reason).label if self.reason else ""
-
 
 @dataclass(frozen=True)
 class Claims:

@@ -18,6 +18,6 @@ PAGE_SIZE = 50
 @company_admin_required
 @require_GET
 def audit_trail(request: HttpRequest, company: Company) -> HttpResponse:
-    entries = AuditEntry.objects.for_company(company).select_related("content_type")
+    entries = AuditEntry.objects.for_company(company).select_related("content_type", "actor")
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "companysettings/audit.html", {"section": "audit", "page": page})
