@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "travelportal.api",
     "travelportal.webhooks",
     "travelportal.simulator",
+    "travelportal.demo",
     "travelportal.operations",
     "auditlog",
     "travelportal.audit",

@@ -1,5 +1,5 @@
-"""Setting up companies and their admins: what the management commands, seed_demo and
-support staff's tools call.
+"""Setting up companies and their admins: what the management commands, the demo seed
+(``travelportal.demo``) and support staff's tools call.
 
 Each function is idempotent, because automation runs them again and again: calling one
 with the arguments it was last called with changes nothing.
@@ -8,69 +8,14 @@ with the arguments it was last called with changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email, validate_slug
 from django.db import transaction
 
-from travelportal.companies.catalogue import CatalogueImportResult, import_catalogue
 from travelportal.companies.models import Company, User
 from travelportal.companies.signals import report_person_changes
-
-if TYPE_CHECKING:
-    from travelportal.companies.demo import DemoPopulation
-
-DEMO_SLUG = "demo"
-DEMO_NAME = "Demo Travel Co"
-DEMO_ADMIN_EMAIL = "admin@demo.example"
-# Printed by `make run`; the demo exists only on developers' machines.
-DEMO_ADMIN_PASSWORD = "demo-admin-pass"  # noqa: S105
-DEMO_CATALOGUE = {
-    "cost_centres": [{"name": "Sales"}, {"name": "Engineering"}, {"name": "Operations"}],
-    "invoice_profiles": [
-        {
-            "name": "Demo Travel Co GmbH",
-            "legal_name": "Demo Travel Co GmbH",
-            "vat_number": "DE123456789",
-            "billing_address": "Musterstrasse 1\n10115 Berlin\nGermany",
-            "currency": "EUR",
-            "billing_period": "monthly",
-        },
-        {
-            "name": "Demo Travel Co Ltd",
-            "legal_name": "Demo Travel Co Ltd",
-            "vat_number": "GB123456789",
-            "billing_address": "1 Example Street\nLondon EC1A 1AA\nUnited Kingdom",
-            "currency": "GBP",
-            "billing_period": "per_booking",
-        },
-    ],
-    "travel_policies": [
-        {
-            "name": "Standard",
-            "max_flight_cabin": "economy",
-            "max_hotel_price_per_night": "150.00",
-            "hotel_price_currency": "EUR",
-            "allow_out_of_policy": True,
-        },
-        {
-            "name": "Executive",
-            "max_flight_cabin": "business",
-            "max_hotel_price_per_night": "350.00",
-            "hotel_price_currency": "EUR",
-            "allow_out_of_policy": True,
-        },
-        {
-            "name": "Strict",
-            "max_flight_cabin": "economy",
-            "max_hotel_price_per_night": "100.00",
-            "hotel_price_currency": "EUR",
-            "allow_out_of_policy": False,
-        },
-    ],
-}
 
 
 @dataclass(frozen=True)
@@ -85,15 +30,6 @@ class CompanyAdminResult:
     user: User
     created: bool
     changed_fields: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class DemoSeed:
-    company: CompanyResult
-    admin: CompanyAdminResult
-    catalogue: CatalogueImportResult
-    password: str
-    population: DemoPopulation
 
 
 @transaction.atomic
@@ -182,24 +118,3 @@ def create_company_admin(*, company: Company, email: str, password: str) -> Comp
         user.save(update_fields=[*changed, "updated_at"])
     report_person_changes(company_id=company.pk, changes={user.pk: changed})
     return CompanyAdminResult(user=user, created=False, changed_fields=tuple(changed))
-
-
-@transaction.atomic
-def seed_demo_company() -> DemoSeed:
-    """Create (or bring back) the demo company: its admin login, a small catalogue, and
-    its people, groups, approval processes and trips (``travelportal.companies.demo``,
-    provisioned over SCIM).
-
-    Safe to run any number of times: the company, its admin and catalogue entries are
-    matched by slug, userName and name, and the demo sends only what is missing. One
-    transaction: a run that fails leaves the company as it was.
-    """
-    from travelportal.companies.demo import populate_demo_company
-
-    company = create_company(slug=DEMO_SLUG, name=DEMO_NAME, enable_scim=True)
-    admin = create_company_admin(company=company.company, email=DEMO_ADMIN_EMAIL, password=DEMO_ADMIN_PASSWORD)
-    catalogue = import_catalogue(company=company.company, data=DEMO_CATALOGUE)
-    population = populate_demo_company(company=company.company)
-    return DemoSeed(
-        company=company, admin=admin, catalogue=catalogue, password=DEMO_ADMIN_PASSWORD, population=population
-    )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.test.utils import override_settings
 
 from travelportal.audit.commands import AuditedCommand
-from travelportal.companies.services import seed_demo_company
+from travelportal.demo.seed import seed_demo_company
 
 
 class Command(AuditedCommand):

@@ -27,6 +27,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -36,11 +37,64 @@ from approvals.services.chain_rebuilds import repair_approval_processes
 from approvals.services.trips import approve_trip, create_trip, decline_trip
 from travelportal.api.keys import issue_api_key
 from travelportal.api.models import ApiKey
+from travelportal.companies.catalogue import CatalogueImportResult, import_catalogue
 from travelportal.companies.models import Company, Group, TravelPolicy, User
+from travelportal.companies.services import CompanyAdminResult, CompanyResult, create_company, create_company_admin
 from travelportal.companysettings.services import set_group_policy
 from travelportal.provisioning.models import ProvisioningLogEntry
 from travelportal.tokens.models import SecretToken
 from travelportal.tokens.services import issue_secret_token
+
+DEMO_SLUG = "demo"
+DEMO_NAME = "Demo Travel Co"
+DEMO_ADMIN_EMAIL = "admin@demo.example"
+# Printed by `make run`; the demo exists only on developers' machines.
+DEMO_ADMIN_PASSWORD = "demo-admin-pass"  # noqa: S105
+DEMO_CATALOGUE = {
+    "cost_centres": [{"name": "Sales"}, {"name": "Engineering"}, {"name": "Operations"}],
+    "invoice_profiles": [
+        {
+            "name": "Demo Travel Co GmbH",
+            "legal_name": "Demo Travel Co GmbH",
+            "vat_number": "DE123456789",
+            "billing_address": "Musterstrasse 1\n10115 Berlin\nGermany",
+            "currency": "EUR",
+            "billing_period": "monthly",
+        },
+        {
+            "name": "Demo Travel Co Ltd",
+            "legal_name": "Demo Travel Co Ltd",
+            "vat_number": "GB123456789",
+            "billing_address": "1 Example Street\nLondon EC1A 1AA\nUnited Kingdom",
+            "currency": "GBP",
+            "billing_period": "per_booking",
+        },
+    ],
+    "travel_policies": [
+        {
+            "name": "Standard",
+            "max_flight_cabin": "economy",
+            "max_hotel_price_per_night": "150.00",
+            "hotel_price_currency": "EUR",
+            "allow_out_of_policy": True,
+        },
+        {
+            "name": "Executive",
+            "max_flight_cabin": "business",
+            "max_hotel_price_per_night": "350.00",
+            "hotel_price_currency": "EUR",
+            "allow_out_of_policy": True,
+        },
+        {
+            "name": "Strict",
+            "max_flight_cabin": "economy",
+            "max_hotel_price_per_night": "100.00",
+            "hotel_price_currency": "EUR",
+            "allow_out_of_policy": False,
+        },
+    ],
+}
+
 
 DOMAIN = "demo.example"
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -411,3 +465,31 @@ def _file_trips(company: Company) -> int:
             decline_trip(trip=trip, approver=people[plan.declined_by], comment="Please join online instead.")
         created += 1
     return created
+
+
+@dataclass(frozen=True)
+class DemoSeed:
+    company: CompanyResult
+    admin: CompanyAdminResult
+    catalogue: CatalogueImportResult
+    password: str
+    population: DemoPopulation
+
+
+@transaction.atomic
+def seed_demo_company() -> DemoSeed:
+    """Create (or bring back) the demo company: its admin login, a small catalogue, and
+    its people, groups, approval processes and trips (``populate_demo_company``,
+    provisioned over SCIM).
+
+    Safe to run any number of times: the company, its admin and catalogue entries are
+    matched by slug, userName and name, and the demo sends only what is missing. One
+    transaction: a run that fails leaves the company as it was.
+    """
+    company = create_company(slug=DEMO_SLUG, name=DEMO_NAME, enable_scim=True)
+    admin = create_company_admin(company=company.company, email=DEMO_ADMIN_EMAIL, password=DEMO_ADMIN_PASSWORD)
+    catalogue = import_catalogue(company=company.company, data=DEMO_CATALOGUE)
+    population = populate_demo_company(company=company.company)
+    return DemoSeed(
+        company=company, admin=admin, catalogue=catalogue, password=DEMO_ADMIN_PASSWORD, population=population
+    )

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from approvals.models import ApprovalProcess, Trip
 from travelportal.audit.models import AuditEntry
-from travelportal.companies import demo
+from travelportal.demo import seed as demo
 from travelportal.companies.models import Company, CostCentre, Group, User
 from travelportal.provisioning.models import ProvisioningLogEntry
 from travelportal.tokens.models import SecretToken
