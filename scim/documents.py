@@ -317,15 +317,21 @@ def _apply_path(doc: dict, op: str, urn: str, rest: str, value: Any) -> None:
             target.pop(name, None)
     else:
         shaped = _shape(name, subs, value)
-        if name in MULTI_COMPLEX and op == "add" and isinstance(target.get(name), list):
+        if name in MULTI_COMPLEX and op == "add" and isinstance(target.get(name), list) and isinstance(shaped, list):
+            # Elements that are not objects are kept as sent, for the parser to refuse
+            # with a SCIM error (RFC 7644 §3.12 invalidValue), never a server error here.
             if name == "invoiceProfiles":
-                known = {str(e.get("value")) for e in target[name]}
-                target[name] = target[name] + [e for e in shaped if str(e.get("value")) not in known]
+                known = {str(e.get("value")) for e in target[name] if isinstance(e, dict)}
+                target[name] = target[name] + [
+                    e for e in shaped if not isinstance(e, dict) or str(e.get("value")) not in known
+                ]
             else:
                 # One value per type is stored (the work one), so an added element
                 # replaces the element of its type instead of queueing behind it.
-                added = {str(e.get("type", "")).lower() for e in shaped}
-                kept = [e for e in target[name] if str(e.get("type", "")).lower() not in added]
+                added = {str(e.get("type", "")).lower() for e in shaped if isinstance(e, dict)}
+                kept = [
+                    e for e in target[name] if not isinstance(e, dict) or str(e.get("type", "")).lower() not in added
+                ]
                 target[name] = shaped + kept
         elif isinstance(shaped, dict) and isinstance(target.get(name), dict) and name != "manager":
             # RFC 7644 §3.5.2.1/3: sub-attributes not given are left unchanged.

@@ -14,7 +14,7 @@ import json
 import re
 import uuid
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
 from django.utils.dateparse import parse_datetime
@@ -25,6 +25,7 @@ from scim2_filter_parser.parser import SCIMParser, SCIMParserError
 
 from scim.errors import InvalidFilter
 from scim.mapping import CORE_GROUP, FILTERS, GROUP_FILTERS, USER_URNS, FilterField
+from travelportal.companies.models import GroupMembership
 
 MATCH_NOTHING = Q(pk__in=[])
 
@@ -84,7 +85,8 @@ class UserFilter(UserFilterQuery):
 
 class GroupFilter(UserFilter):
     """Filters of the Group resource: ``displayName`` (case-insensitive), ``externalId``,
-    ``id`` and ``meta`` dates, from the attribute map."""
+    ``id``, ``meta`` dates and ``members`` (or ``members.value``) by a member's id, from
+    the attribute map."""
 
     fields = GROUP_FILTERS
     urns = (CORE_GROUP,)
@@ -136,6 +138,12 @@ class _Builder:
     def _namespace(self, path: scim_ast.AttrPath) -> str:
         name = str(path.attr_name).lower()
         if name not in MULTI_VALUED:
+            value = self.fields.get((name, "value", self.unqualified.get((name, "value"), "")))
+            if value is not None and value.kind == "member":
+                # Multi-valued, but a value filter would have to test one membership
+                # against every condition in the brackets; ids are all it offers.
+                shown = path.attr_name
+                raise InvalidFilter(f'A value filter on {shown} is not supported; compare {shown} eq "<user id>".')
             raise InvalidFilter(f"{path.attr_name} is not a multi-valued attribute.")
         return name
 
@@ -206,6 +214,8 @@ class _Builder:
             shown = ", ".join(sorted(field.ops))
             raise InvalidFilter(f"{_shown(node.attr_path)} can't be compared with {op}; it supports {shown}.")
         if op == "pr":
+            if field.kind == "member":
+                return Q(Exists(_memberships()))
             if field.kind in ("boolean", "datetime", "id"):
                 return Q(pk__isnull=False)
             if field.kind == "reference":
@@ -221,6 +231,8 @@ class _Builder:
             return self._datetime(field, op, raw)
         if field.kind in ("id", "reference"):
             return self._identifier(field, op, raw)
+        if field.kind == "member":
+            return self._member(raw)
         value = str(raw)
         if op == "eq" and field.lookup == "username":
             # Entra's find-by-userName runs for every user of every cycle: compare with
@@ -269,6 +281,30 @@ class _Builder:
             return MATCH_NOTHING if op == "eq" else Q(pk__isnull=False)
         q = Q(**{field.lookup: value})
         return q if op == "eq" else ~q
+
+    def _member(self, raw: str) -> Q:
+        """``members eq "U"`` and ``members.value eq "U"``: a multi-valued attribute matches
+        when any of its values does (RFC 7644 §3.4.2.2), and a member's value is its id.
+        Entra leaves ``.value`` out, as Microsoft's "query groups by member" shows.
+
+        One EXISTS per comparison rather than a join: no group is listed twice, and
+        ``members eq "A" and members eq "B"`` asks for two memberships, not for one row
+        naming both. An id the portal never assigned matches no group, like an unknown
+        one. Another company's person matches none either: the group is the view's
+        company-scoped row and the database refuses a membership across companies
+        (``groupmembership_same_company``); nor does a deleted person, whom
+        ``delete_person`` takes out of every group."""
+        try:
+            value = uuid.UUID(str(raw))
+        except ValueError:
+            return MATCH_NOTHING
+        return Q(Exists(_memberships().filter(user_id=value)))
+
+
+def _memberships():
+    """The memberships of the group the filter is evaluated on; a test on them is
+    answered by the ``(group, user)`` unique index."""
+    return GroupMembership.objects.filter(group_id=OuterRef("pk"))
 
 
 def _shown(path: scim_ast.AttrPath) -> str:

@@ -13,9 +13,10 @@ it. From this table come:
 - the resource document of a person (``read_person``);
 - the parsing of a canonical document into the people domain's ``PersonData``, with
   type and length checks (``parse_person``; lengths read from the model fields);
-- the filter lookups (``FILTERS``);
-- the fields Company Settings locks on a person the identity provider manages
-  (``IDP_OWNED_FIELDS``).
+- the filter lookups (``FILTERS``, and ``GROUP_FILTERS`` of the Group table below);
+- what the identity provider writes of a person, which must be the people domain's
+  ``IDP_OWNED_FIELDS`` (the fields nobody else changes on a SCIM-managed person;
+  ``tests/scim/test_attribute_map.py`` checks that the two agree).
 
 Adding an attribute is adding one entry below (and the model field that stores it).
 Values are stored and returned exactly as received: Entra compares what it would send
@@ -43,6 +44,10 @@ USER_URNS = (CORE_USER, *EXTENSION_URNS)
 STRING_OPS = frozenset({"eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le", "pr"})
 EQUALITY_OPS = frozenset({"eq", "ne", "pr"})
 ORDER_OPS = frozenset({"eq", "ne", "gt", "ge", "lt", "le", "pr"})
+# A group's members are compared by id: a member equal to one, or any member at all.
+MEMBER_OPS = frozenset({"eq", "pr"})
+# Not a column of the group: the filter asks whether a membership row exists.
+MEMBER_LOOKUP = "memberships__user_id"
 
 # Suggestions only (RFC 7643 §2.3.1: canonicalValues MAY be used); any tag up to the
 # field's length is stored.
@@ -384,8 +389,18 @@ GROUP_ATTRIBUTES: tuple[Attribute, ...] = (
         "The users in the group.",
         type="complex",
         multi_valued=True,
+        # ``members eq "U"`` as Entra sends it compares the value sub-attribute.
+        filter_ops=MEMBER_OPS,
+        filter_lookup=MEMBER_LOOKUP,
         sub_attributes=(
-            Attribute("value", "The member's id.", case_exact=True, mutability="immutable"),
+            Attribute(
+                "value",
+                "The member's id.",
+                case_exact=True,
+                mutability="immutable",
+                filter_ops=MEMBER_OPS,
+                filter_lookup=MEMBER_LOOKUP,
+            ),
             Attribute(
                 "$ref",
                 "URI of the member.",
@@ -455,26 +470,6 @@ MULTI_VALUED_COMPLEX: frozenset[str] = frozenset(
 )
 STORED_TYPE: dict[str, str] = {a.name: a.stored_type for attrs in ATTRIBUTES.values() for a in attrs if a.stored_type}
 
-# --- Derived: what Company Settings locks ------------------------------------------
-
-
-def _idp_owned_fields() -> tuple[str, ...]:
-    fields: list[str] = []
-    for attrs in ATTRIBUTES.values():
-        for a in attrs:
-            for entry in (a, *a.sub_attributes):
-                if not entry.idp_owned or entry.read_only:
-                    continue
-                if entry.model_field and entry.model_field not in fields:
-                    fields.append(entry.model_field)
-                if entry.resolver is not None and entry.resolver.model_field not in fields:
-                    fields.append(entry.resolver.model_field)
-    return tuple(fields)
-
-
-IDP_OWNED_FIELDS: tuple[str, ...] = _idp_owned_fields()
-
-
 # --- Derived: the schema documents (RFC 7643 §7) -------------------------------------
 
 
@@ -523,7 +518,7 @@ def schema_documents(canonical: dict[tuple[str, ...], list[str]] | None = None) 
 @dataclass(frozen=True)
 class FilterField:
     lookup: str
-    kind: str  # string | boolean | datetime | id | reference
+    kind: str  # string | boolean | datetime | id | reference | member
     ops: frozenset[str]
     case_exact: bool = False
     nullable: bool = False
@@ -538,18 +533,22 @@ def _filter_kind(a: Attribute, lookup: str) -> str:
         return "id"
     if lookup == "manager_id":
         return "reference"
+    if lookup == MEMBER_LOOKUP:
+        return "member"
     return "string"
 
 
 def _filter_field(a: Attribute) -> FilterField:
     lookup = a.filter_lookup or a.model_field
+    kind = _filter_kind(a, lookup)
     return FilterField(
         lookup=lookup,
-        kind=_filter_kind(a, lookup),
+        kind=kind,
         ops=a.filter_ops,
-        case_exact=a.case_exact and _filter_kind(a, lookup) == "string",
-        # Through a relation, a person without one compares as NULL.
-        nullable="__" in lookup or (lookup.endswith("_id") and lookup != "id"),
+        case_exact=a.case_exact and kind == "string",
+        # Through a relation, a person without one compares as NULL (a member filter is
+        # an EXISTS, never NULL).
+        nullable=kind != "member" and ("__" in lookup or (lookup.endswith("_id") and lookup != "id")),
     )
 
 
@@ -744,7 +743,6 @@ __all__ = [
     "ENTERPRISE_USER",
     "EXTENSION_URNS",
     "FILTERS",
-    "IDP_OWNED_FIELDS",
     "MULTI_VALUED_COMPLEX",
     "NOT_REMOVABLE",
     "READ_ONLY",

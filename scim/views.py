@@ -448,15 +448,35 @@ class UserSearchView(UsersView):
 
 
 def _search(view, request):
+    """A SearchRequest (RFC 7644 §3.4.3) answered like the GET it stands for."""
     body = view.load_body(request.body)
     view.request.scim.operation = "read"
     if SEARCH_REQUEST not in (body.get("schemas") or []):
         raise InvalidValue(f"A search request must carry the schema {SEARCH_REQUEST}.")
+    query = body.get("filter")
+    if query is not None and not isinstance(query, str):
+        raise InvalidValue("filter must be a string, a filter expression (RFC 7644 §3.4.2.2).")
     params = {k: v for k, v in body.items() if k in ("startIndex", "count")}
     for key in ("attributes", "excludedAttributes"):
-        if isinstance(body.get(key), list):
-            params[key] = ",".join(body[key])
-    return view._list(request, body.get("filter"), params)
+        names = _attribute_names(body.get(key), key)
+        if names is not None:
+            params[key] = names
+    return view._list(request, query, params)
+
+
+def _attribute_names(value, key: str) -> str | None:
+    """``attributes`` or ``excludedAttributes`` of a SearchRequest as the query parameter's
+    comma-separated names. RFC 7644 §3.4.3 makes them multi-valued strings; a client may
+    also send the query parameter's form, one string. Any other value is 400
+    ``invalidValue`` (§3.12: "not compatible with the ... attribute type"), the answer a
+    ``startIndex`` that is not an integer gets, rather than the request ignored; not
+    ``invalidSyntax``, as the body is a well-formed SearchRequest with one value of the
+    wrong type."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(name, str) for name in value):
+        return ",".join(value)
+    raise InvalidValue(f"{key} must be a string of comma-separated attribute names or a list of them.")
 
 
 class ServiceProviderConfig(SCIMServiceProviderConfig):

@@ -6,6 +6,7 @@ does. Each failure prints the SQL."""
 from __future__ import annotations
 
 import time
+from urllib.parse import quote_plus
 
 import pytest
 from django.db import connection
@@ -85,6 +86,46 @@ def test_a_filtered_list_without_members_costs_no_more_than_one_with(scim, compa
     _, without = _run(scim, "GET", "Groups?filter=displayName+sw+%22group%22&excludedAttributes=members")
 
     assert len(without) == len(with_members) - 1, _explain(with_members, without)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        'members eq "{uid}"',
+        'displayName sw "group" and members.value eq "{uid}"',
+        'members eq "{uid}"&excludedAttributes=members',
+        'id eq "{gid}" and members eq "{uid}"&attributes=id',
+    ],
+    ids=["members", "displayName-and-members", "members-excluded", "entra-confirm"],
+)
+def test_a_member_filter_costs_the_same_for_1_and_20_groups_of_any_size(scim, company, query):
+    people = bulk_people(company, 200)
+    person = people[0]
+    first = _group(scim, "Group 0", [person])
+
+    def listing(gid: str) -> tuple[object, list[str]]:
+        expression, _, extra = query.replace("{uid}", str(person.pk)).replace("{gid}", gid).partition("&")
+        return _run(scim, "GET", f"Groups?filter={quote_plus(expression)}" + (f"&{extra}" if extra else ""))
+
+    _, one = listing(first)
+    for n in range(1, 20):
+        # Every group has the person, and from 10 to 172 others.
+        _group(scim, f"Group {n}", [person, *people[n : n * 10 + 1]])
+    _group(scim, "Group without", people[1:50])
+    last = _group(scim, "Group 20", [person, *people[1:]])
+
+    response, twenty = listing(last)
+
+    doc = response.json()
+    expected = 1 if "{gid}" in query else 21
+    assert (doc["totalResults"], len(doc["Resources"])) == (expected, expected)
+    assert all("members" not in r for r in doc["Resources"]) == ("&" in query)
+    # token, the page (the member test an EXISTS in its WHERE), its memberships with
+    # their people unless excluded, the log INSERT; no COUNT for a page that is not full.
+    expected_queries = (2 if "&" in query else 3) + log_write_queries()
+    assert len(one) == len(twenty) == expected_queries, _explain(one, twenty)
+    [page] = [sql for sql in twenty if 'FROM "companies_group"' in sql and "EXISTS" in sql]
+    assert page.count("EXISTS") == 1 and "JOIN" not in page, page
 
 
 @pytest.mark.parametrize("build", [_add, _remove], ids=["add", "remove"])

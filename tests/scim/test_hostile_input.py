@@ -101,6 +101,23 @@ def test_a_patch_with_a_value_of_the_wrong_type_changes_nothing(scim, created):
 
 
 @pytest.mark.parametrize(
+    ("path", "value"),
+    [("emails", [None]), ("phoneNumbers", [None, "x"]), ("emails", [1, {"value": "b@acme.example"}])],
+    ids=["list-of-null", "null-and-string", "number-and-object"],
+)
+def test_adding_elements_that_are_no_objects_to_a_persons_list_is_no_server_error(scim, created, path, value):
+    # Found by the PATCH property test below: an add merged into a person's existing
+    # emails read every element as an object and answered 500. A list of nulls is null
+    # (RFC 7644 §3.5.2: equivalent to unassigned), which clears, as a null value does.
+    response = scim.patch(f"Users/{created['id']}", [{"op": "add", "path": path, "value": value}])
+
+    assert response.status_code in (200, 400), response.content
+    assert response["Content-Type"] == "application/scim+json"
+    if response.status_code == 400:
+        assert response.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+
+
+@pytest.mark.parametrize(
     ("query", "start", "per_page"),
     [
         ("startIndex=99999999999999999999", 2**31 - 1, 0),

@@ -131,6 +131,86 @@ def test_display_name_and_external_id_together(entra, sales):
     assert doc == EMPTY
 
 
+# --- Find by member ----------------------------------------------------------------
+
+
+def confirm_member(entra, group_id: str, user_id: str):
+    """The read Entra sends after adding a member, to confirm it is one."""
+    expression = f'id eq "{group_id}" and members eq "{user_id}"'
+    return entra.get(f"Groups?filter={quote_plus(expression)}&attributes=id")
+
+
+def test_id_and_members_eq_confirms_a_member_just_added(entra, sales, people):
+    new_group(entra, "Marketing")
+    ops = [{"op": "Add", "path": "members", "value": [{"$ref": None, "value": people[0]["id"]}]}]
+    assert entra.patch(f"Groups/{sales['id']}", ops).status_code == 204
+
+    response = confirm_member(entra, sales["id"], people[0]["id"])
+
+    assert response.status_code == 200, response.content
+    assert body(response) == {
+        "schemas": [LIST_RESPONSE],
+        "totalResults": 1,
+        "Resources": [{"schemas": [CORE_GROUP], "id": sales["id"]}],
+        "startIndex": 1,
+        "itemsPerPage": 1,
+    }
+
+
+def test_id_and_members_eq_of_someone_never_added_is_the_exact_empty_list(entra, sales, people):
+    _filled_sales(entra, sales, people[:2])
+
+    response = confirm_member(entra, sales["id"], people[3]["id"])
+
+    assert response.status_code == 200, response.content
+    assert body(response) == EMPTY
+
+
+def test_id_and_members_eq_of_a_removed_member_is_the_exact_empty_list(entra, sales, people):
+    _filled_sales(entra, sales, people)
+    assert body(confirm_member(entra, sales["id"], people[1]["id"]))["totalResults"] == 1
+    ops = [{"op": "Remove", "path": "members", "value": [{"value": people[1]["id"]}]}]
+    assert entra.patch(f"Groups/{sales['id']}", ops).status_code == 204
+
+    assert body(confirm_member(entra, sales["id"], people[1]["id"])) == EMPTY
+    assert body(confirm_member(entra, sales["id"], people[2]["id"]))["totalResults"] == 1
+
+
+@pytest.mark.parametrize("kind", ["another company", "unknown", "malformed", "deleted"])
+def test_id_and_members_eq_of_no_user_of_the_company_is_the_exact_empty_list(entra, sales, people, refused, kind):
+    _filled_sales(entra, sales, people)
+
+    response = confirm_member(entra, sales["id"], refused[kind])
+
+    assert response.status_code == 200, response.content
+    assert body(response) == EMPTY
+
+
+def test_display_name_and_members_eq_with_members_excluded(entra, sales, people):
+    _filled_sales(entra, sales, people[:2])
+    new_group(entra, "Marketing")
+
+    doc = body(find_groups(entra, f'displayName eq "sales" and members eq "{people[1]["id"]}"'))
+
+    assert (doc["totalResults"], [r["id"] for r in doc["Resources"]]) == (1, [sales["id"]])
+    assert doc["Resources"][0]["displayName"] == "Sales" and "members" not in doc["Resources"][0]
+    assert body(find_groups(entra, f'displayName eq "Marketing" and members eq "{people[1]["id"]}"')) == EMPTY
+
+
+def test_members_eq_lists_every_group_of_the_member(entra, sales, people):
+    marketing = new_group(entra, "Marketing")
+    new_group(entra, "Legal")
+    _filled_sales(entra, sales, people[:2])
+    ops = [{"op": "Add", "path": "members", "value": [{"value": people[0]["id"]}]}]
+    assert entra.patch(f"Groups/{marketing['id']}", ops).status_code == 204
+
+    doc = body(find_groups(entra, f'members eq "{people[0]["id"]}"'))
+
+    assert doc["totalResults"] == 2
+    assert sorted(r["id"] for r in doc["Resources"]) == sorted([sales["id"], marketing["id"]])
+    assert all("members" not in r for r in doc["Resources"])
+
+
 # --- excludedAttributes=members ----------------------------------------------------
 
 
