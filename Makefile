@@ -79,6 +79,7 @@ xmlsec:
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 migrations-check: $(INSTALLED)
 	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run

@@ -21,6 +21,7 @@ from approvals.services.chain_rebuilds import (
     repair_approval_processes,
 )
 from travelportal.companies.models import Company
+from travelportal.retention import retention_task
 
 logger = logging.getLogger(__name__)
 
@@ -81,13 +82,7 @@ def repair_all_chains() -> int:
     return repaired
 
 
-@shared_task(
-    name="approvals.prune_chain_outbox",
-    autoretry_for=(DatabaseError,),
-    retry_backoff=60,
-    max_retries=5,
-    acks_late=True,
-)
+@retention_task("approvals.prune_chain_outbox")
 def prune_chain_outbox() -> dict:
     """Clear outbox changes and schedule markers left behind for more than a day (daily)."""
     pruned = outbox_retention.prune_chain_outbox(older_than=timezone.now() - outbox_retention.LEFTOVER_AFTER)

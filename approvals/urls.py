@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.urls import path
 
 from approvals import views
-from travelportal.companysettings.views import approvals as processes
 
 app_name = "approvals"
 
@@ -14,9 +13,4 @@ urlpatterns = [
     path("trips/<uuid:trip_id>/approve/", views.trip_approve, name="trip_approve"),
     path("trips/<uuid:trip_id>/decline/", views.trip_decline, name="trip_decline"),
     path("approvals/queue/", views.approval_queue, name="queue"),
-    path("company/approval-processes/", processes.process_list, name="process_list"),
-    path("company/approval-processes/new/", processes.process_edit, name="process_new"),
-    path("company/approval-processes/<int:pk>/", processes.process_detail, name="process_detail"),
-    path("company/approval-processes/<int:pk>/edit/", processes.process_edit, name="process_edit"),
-    path("company/approval-processes/<int:pk>/delete/", processes.process_delete, name="process_delete"),
 ]

@@ -49,12 +49,13 @@ import django; django.setup()
 from django.core.management import call_command
 call_command('migrate', verbosity=0)
 from travelportal.companies.models import Company, InvoiceProfile, TravelPolicy
-from travelportal.tokens.services import issue_secret_token
+from travelportal.tokens.models import Credential
+from travelportal.tokens.services import issue_credential
 c = Company.objects.create(name='Bench', slug='bench', scim_enabled=True)
 TravelPolicy.objects.create(company=c, name='Standard')
 InvoiceProfile.objects.create(company=c, name='Bench Ltd')
 call_command('configure_approvals', 'bench', '--automatic', '--depth', '2', verbosity=0)
-print(c.pk, issue_secret_token(company=c, name='bench')[1])
+print(c.pk, issue_credential(company=c, kind=Credential.Kind.SCIM_TOKEN, name='bench')[1])
 """
 
 # People already in the company before the job starts (a tenant of --preload people), in

@@ -64,10 +64,11 @@ def median_ms(call, repeat: int) -> float:
 
 def run(members: int, repeat: int) -> None:
     from travelportal.companies.models import Company, User
-    from travelportal.tokens.services import issue_secret_token
+    from travelportal.tokens.models import Credential
+    from travelportal.tokens.services import issue_credential
 
     company = Company.objects.create(name="Bench", slug="bench", scim_enabled=True)
-    _, raw = issue_secret_token(company=company, name="bench")
+    _, raw = issue_credential(company=company, kind=Credential.Kind.SCIM_TOKEN, name="bench")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
     people = User.objects.bulk_create(
         [User(company=company, username=f"m{n}@bench.example", given_name=f"M{n}") for n in range(members)],

@@ -90,12 +90,13 @@ def main() -> None:
 
 def run(users: int) -> None:
     from travelportal.companies.models import Company, InvoiceProfile, TravelPolicy
-    from travelportal.tokens.services import issue_secret_token
+    from travelportal.tokens.models import Credential
+    from travelportal.tokens.services import issue_credential
 
     company = Company.objects.create(name="Bench", slug="bench", scim_enabled=True)
     TravelPolicy.objects.create(company=company, name="Standard")
     InvoiceProfile.objects.create(company=company, name="Bench Ltd")
-    _, raw = issue_secret_token(company=company, name="bench")
+    _, raw = issue_credential(company=company, kind=Credential.Kind.SCIM_TOKEN, name="bench")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
     ids: list[str] = []
     results: dict[str, float] = {}

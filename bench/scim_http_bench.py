@@ -67,11 +67,12 @@ def setup_database(env: dict[str, str]) -> str:
         "from django.core.management import call_command\n"
         "call_command('migrate', verbosity=0)\n"
         "from travelportal.companies.models import Company, InvoiceProfile, TravelPolicy\n"
-        "from travelportal.tokens.services import issue_secret_token\n"
+        "from travelportal.tokens.models import Credential\n"
+        "from travelportal.tokens.services import issue_credential\n"
         "c = Company.objects.create(name='Bench', slug='bench', scim_enabled=True)\n"
         "TravelPolicy.objects.create(company=c, name='Standard')\n"
         "InvoiceProfile.objects.create(company=c, name='Bench Ltd')\n"
-        "print(issue_secret_token(company=c, name='bench')[1])\n"
+        "print(issue_credential(company=c, kind=Credential.Kind.SCIM_TOKEN, name='bench')[1])\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", script], env=env, cwd=ROOT, check=True, capture_output=True, text=True, timeout=300

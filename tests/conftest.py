@@ -147,17 +147,19 @@ def staff_client(staff_user):
 @pytest.fixture
 def scim_token(company):
     """A secret SCIM token of Acme with every SCIM scope (the plain value)."""
-    from travelportal.tokens.services import issue_secret_token
+    from travelportal.tokens.models import Credential
+    from travelportal.tokens.services import issue_credential
 
-    _, raw = issue_secret_token(company=company, name="tests")
+    _, raw = issue_credential(company=company, kind=Credential.Kind.SCIM_TOKEN, name="tests")
     return raw
 
 
 @pytest.fixture
 def other_scim_token(other_company):
-    from travelportal.tokens.services import issue_secret_token
+    from travelportal.tokens.models import Credential
+    from travelportal.tokens.services import issue_credential
 
-    _, raw = issue_secret_token(company=other_company, name="tests")
+    _, raw = issue_credential(company=other_company, kind=Credential.Kind.SCIM_TOKEN, name="tests")
     return raw
 
 

@@ -9,11 +9,20 @@ of the apps (provisioning log, approvals outbox, sign-in records) all delete thi
 
 from __future__ import annotations
 
-from django.db import transaction
+from celery import shared_task
+from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 
 # Rows per DELETE statement.
 BATCH_SIZE = 5000
+
+
+def retention_task(name: str):
+    """The Celery task of a periodic clean-up (``CELERY_BEAT_SCHEDULE``): acknowledged
+    once it ran, so a worker killed mid-run leaves it to run again (every clean-up is
+    idempotent), and retried with backoff when the database is away, since the next
+    scheduled run may be a day off."""
+    return shared_task(name=name, autoretry_for=(DatabaseError,), retry_backoff=60, max_retries=5, acks_late=True)
 
 
 def delete_in_batches(queryset: QuerySet, *, batch_size: int | None = None) -> int:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from travelportal.api.scopes import API_SCOPES
 from travelportal.env import (
     env_bool,
     env_database,
@@ -23,6 +22,7 @@ from travelportal.env import (
     env_str,
 )
 from travelportal.operations.logs import logging_config
+from travelportal.tokens.scopes import API_SCOPES, SCIM_SCOPES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -215,14 +215,9 @@ OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth2_provider.DeviceGrant"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "tokens.AccessToken"
 OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "tokens.RefreshToken"
 OAUTH2_PROVIDER = {
-    "SCOPES": {
-        "scim:read": "Read the company's users",
-        "scim:write": "Create and update the company's users",
-        "scim:delete": "Deactivate and delete the company's users",
-        # The REST API's (travelportal.api.scopes); never granted by default.
-        **API_SCOPES,
-    },
-    "DEFAULT_SCOPES": ["scim:read", "scim:write", "scim:delete"],
+    # travelportal.tokens.scopes; the REST API's are never granted by default.
+    "SCOPES": {**SCIM_SCOPES, **API_SCOPES},
+    "DEFAULT_SCOPES": list(SCIM_SCOPES),
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_ACCESS_TOKEN_SECONDS", 3600),
     "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_REFRESH_TOKEN_SECONDS", 60 * 60 * 24 * 365),
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": env_int("OAUTH_REFRESH_GRACE_SECONDS", 120),

@@ -4,18 +4,17 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Min
+from django.db.models import Min
 from django.utils import timezone
 
+from approvals.metrics import observe_chain_rebuild
 from approvals.models import PendingChainChange, ScheduledRebuild
 from approvals.services.automatic_processes import RebuildResult, rebuild_approval_processes
 from travelportal.companies.models import Company
-from travelportal.operations.metrics import observe_chain_rebuild
 
 
 def coalesce_seconds() -> float:
@@ -53,19 +52,6 @@ def _rebuild_from_outbox(*, company_id: int, full: bool) -> RebuildResult | None
         observe_chain_rebuild(seconds=time.perf_counter() - started, full=everyone)
         PendingChainChange.objects.filter(id__in=[row_id for row_id, _ in rows]).delete()
     return result
-
-
-@dataclass(frozen=True)
-class OutboxState:
-    waiting: int
-    oldest: datetime | None
-
-
-def outbox_state() -> OutboxState:
-    """How many changes wait in every company's outbox, and since when the oldest has
-    (health and metrics read it; one aggregate over a table that is normally near empty)."""
-    row = PendingChainChange.objects.aggregate(waiting=Count("id"), oldest=Min("created_at"))
-    return OutboxState(waiting=row["waiting"], oldest=row["oldest"])
 
 
 def companies_with_waiting_changes(*, older_than: timedelta) -> list[int]:

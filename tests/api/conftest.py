@@ -47,9 +47,10 @@ class Api:
 
 
 def key_for(company, scopes=None, **kwargs) -> str:
-    from travelportal.api.keys import issue_api_key
+    from travelportal.tokens.models import Credential
+    from travelportal.tokens.services import issue_credential
 
-    return issue_api_key(company=company, name="tests", scopes=scopes, **kwargs)[1]
+    return issue_credential(company=company, kind=Credential.Kind.API_KEY, name="tests", scopes=scopes, **kwargs)[1]
 
 
 @pytest.fixture

@@ -7,9 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from travelportal.api.models import ApiKey
-from travelportal.api.scopes import API_SCOPES
-from travelportal.tokens.models import hash_token
+from travelportal.tokens.models import Credential, hash_token
+from travelportal.tokens.scopes import API_SCOPES
 
 pytestmark = pytest.mark.django_db
 
@@ -24,14 +23,14 @@ def test_issue_api_key_prints_only_the_key_with_every_scope(company):
     out = _run("issue_api_key", "acme")
     assert out.count("\n") == 1
     raw = out.strip()
-    key = ApiKey.objects.get()
-    assert key.key_hash == hash_token(raw) and key.company == company
+    key = Credential.objects.get()
+    assert key.token_hash == hash_token(raw) and key.company == company
     assert key.scopes == set(API_SCOPES) and key.name == "issue_api_key"
 
 
 def test_issue_api_key_takes_a_name_and_scopes(company):
     _run("issue_api_key", "acme", "--name", "ERP", "--scopes", "users:read,trips:read")
-    key = ApiKey.objects.get()
+    key = Credential.objects.get()
     assert key.name == "ERP" and key.scopes == {"users:read", "trips:read"}
 
 
@@ -51,7 +50,7 @@ def test_the_printed_key_works_against_the_api(company, client):
 def test_issue_api_key_refuses_bad_input_and_writes_nothing(company, args, message):
     with pytest.raises(CommandError, match=message):
         _run("issue_api_key", *args)
-    assert not ApiKey.objects.exists()
+    assert not Credential.objects.exists()
 
 
 def test_register_api_client_prints_the_id_and_secret(company):

@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from travelportal.api.scopes import API_SCOPES
+from travelportal.tokens.scopes import API_SCOPES
 
 pytestmark = pytest.mark.django_db
 

@@ -49,9 +49,10 @@ def data(company, acme_admin, traveller):
 
 
 def test_no_generated_request_breaks_the_server_or_the_schema(live_server, company, data):
-    from travelportal.api.keys import issue_api_key
+    from travelportal.tokens.models import Credential
+    from travelportal.tokens.services import issue_credential
 
-    _, raw = issue_api_key(company=company, name="schemathesis")
+    _, raw = issue_credential(company=company, kind=Credential.Kind.API_KEY, name="schemathesis")
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/schema/")
     headers = {"Authorization": f"ApiKey {raw}"}
     failures: list[str] = []

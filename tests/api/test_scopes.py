@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from tests.api.conftest import Api, assert_problem
 from tests.api.operations import OBJECT_ROUTES, OPERATIONS, call
-from travelportal.api.models import ApiKey
-from travelportal.api.scopes import API_SCOPES
+from travelportal.tokens.models import Credential
+from travelportal.tokens.scopes import API_SCOPES
 
 pytestmark = pytest.mark.django_db
 
@@ -44,13 +44,13 @@ def test_an_operation_without_a_credential_is_a_401(op, world, anonymous_api):
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=ids)
 def test_an_operation_with_a_revoked_key_is_a_401(op, world, api, company):
-    ApiKey.objects.filter(company=company).update(revoked_at=timezone.now())
+    Credential.objects.filter(company=company).update(revoked_at=timezone.now())
     assert_problem(call(api, op, world), 401, detail="The API key is unknown, revoked or expired.")
 
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=ids)
 def test_an_operation_with_an_expired_key_is_a_401(op, world, api, company):
-    ApiKey.objects.filter(company=company).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    Credential.objects.filter(company=company).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     assert_problem(call(api, op, world), 401)
 
 
@@ -125,6 +125,6 @@ def test_a_bearer_token_notes_when_it_was_last_used(world, company):
 
 
 def test_a_key_notes_when_it_was_last_used(api, company):
-    assert ApiKey.objects.get(company=company).last_used_at is None
+    assert Credential.objects.get(company=company).last_used_at is None
     api.get("/api/users")
-    assert ApiKey.objects.get(company=company).last_used_at is not None
+    assert Credential.objects.get(company=company).last_used_at is not None

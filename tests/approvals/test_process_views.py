@@ -164,11 +164,11 @@ def test_the_list_runs_a_constant_number_of_queries(acme_admin_client, automated
 @pytest.mark.parametrize(
     ("name", "args", "path", "view"),
     [
-        ("approvals:process_list", [], "/company/approval-processes/", "process_list"),
-        ("approvals:process_new", [], "/company/approval-processes/new/", "process_edit"),
-        ("approvals:process_detail", [7], "/company/approval-processes/7/", "process_detail"),
-        ("approvals:process_edit", [7], "/company/approval-processes/7/edit/", "process_edit"),
-        ("approvals:process_delete", [7], "/company/approval-processes/7/delete/", "process_delete"),
+        ("companysettings:approval-processes", [], "/company/approval-processes/", "process_list"),
+        ("companysettings:approval-process-create", [], "/company/approval-processes/new/", "process_edit"),
+        ("companysettings:approval-process", [7], "/company/approval-processes/7/", "process_detail"),
+        ("companysettings:approval-process-edit", [7], "/company/approval-processes/7/edit/", "process_edit"),
+        ("companysettings:approval-process-delete", [7], "/company/approval-processes/7/delete/", "process_delete"),
     ],
 )
 def test_the_pages_keep_their_urls_and_live_beside_the_other_company_settings_views(name, args, path, view):

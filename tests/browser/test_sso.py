@@ -1,6 +1,6 @@
 """Single sign-on in a real browser (issue 13): Chromium goes from the portal's sign-in
 page through a real SAML identity provider (pysaml2's own IdP with its own keys, on a
-local port, tests/sso/idp.py) and back, SP-initiated, with the HTTP-Redirect request and
+local port, tests/accounts/saml/idp.py) and back, SP-initiated, with the HTTP-Redirect request and
 the auto-submitted HTTP-POST response, and lands signed in."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import re
 import pytest
 
 # Imported for its autouse: without xmlsec1 these skip, saying so (and fail in CI).
-from tests.sso.conftest import _xmlsec1, configure  # noqa: F401
-from tests.sso.idp import TestIdp
+from tests.accounts.saml.conftest import _xmlsec1, configure  # noqa: F401
+from tests.accounts.saml.idp import TestIdp
 from travelportal.accounts.models import SsoSignInEvent
 from travelportal.accounts.saml.services import update_sso_options
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from travelportal.accounts.models import SsoConfiguration
 from travelportal.companies.models import CostCentre
-from travelportal.tokens.models import SecretToken
+from travelportal.tokens.models import Credential
 
 GET_PAGES = [
     "/company/",
@@ -65,7 +65,7 @@ def test_a_traveller_is_refused(traveller_client, company, url):
     company.refresh_from_db()
     assert company.scim_enabled is True
     assert company.approvals_through_idp is False
-    assert not SecretToken.objects.exists()
+    assert not Credential.objects.exists()
     assert not SsoConfiguration.objects.exists()
 
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from travelportal.companysettings.activity import activity_buckets
+from travelportal.provisioning.activity import activity_buckets
 from travelportal.companysettings.charts import activity_chart_svg, nice_ceiling
 from travelportal.provisioning.models import ProvisioningLogEntry
 

@@ -13,9 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from approvals.services.manual_processes import save_process
-from travelportal.companies.groups import GroupData, create_group
+from travelportal.companies.groups import GroupData, create_group, set_group_policy
 from travelportal.companies.models import Group, TravelPolicy, User
-from travelportal.companysettings.services import set_group_policy
 
 
 def person(company, name: str, **fields) -> User:

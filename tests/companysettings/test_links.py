@@ -106,10 +106,10 @@ def settings_pages(company, traveller, catalogue) -> list[str]:
         reverse("companysettings:group", args=[group.pk]),
         reverse("companysettings:group-edit", args=[group.pk]),
         reverse("companysettings:activity"),
-        reverse("approvals:process_list"),
-        reverse("approvals:process_new"),
-        reverse("approvals:process_detail", args=[process.pk]),
-        reverse("approvals:process_edit", args=[process.pk]),
+        reverse("companysettings:approval-processes"),
+        reverse("companysettings:approval-process-create"),
+        reverse("companysettings:approval-process", args=[process.pk]),
+        reverse("companysettings:approval-process-edit", args=[process.pk]),
     ]
     for kind, entry in catalogue.items():
         pages += [
@@ -142,7 +142,7 @@ def test_the_navigation_links_to_the_named_pages(acme_admin_client):
         "companysettings:cost-centres",
         "companysettings:invoice-profiles",
         "companysettings:travel-policies",
-        "approvals:process_list",
+        "companysettings:approval-processes",
         "companysettings:activity",
         "accounts:logout",
     ):

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from travelportal.companies.models import Company, User
 from travelportal.provisioning.models import ProvisioningLogEntry
-from travelportal.tokens.models import SecretToken, hash_token
-from travelportal.tokens.services import issue_secret_token
+from travelportal.tokens.models import Credential, hash_token
+from travelportal.tokens.services import issue_credential
 
 URL = "/company/integrations/scim"
 
@@ -55,7 +55,7 @@ def test_creating_a_token_shows_its_value_once(acme_admin_client, company, acme_
 
     assert response.status_code == 201
     assert "no-store" in response["Cache-Control"]
-    token = SecretToken.objects.get(company=company, name="Entra production")
+    token = Credential.objects.get(company=company, name="Entra production")
     raw = response.context["new_token"][1]
     assert token.token_hash == hash_token(raw)
     assert token.created_by == acme_admin
@@ -74,7 +74,7 @@ def test_a_token_can_expire_at_the_end_of_a_chosen_day(acme_admin_client, compan
     day = timezone.now().date() + dt.timedelta(days=30)
     response = acme_admin_client.post(f"{URL}/tokens", {"name": "Trial", "expires_on": day.isoformat()})
     assert response.status_code == 201
-    token = SecretToken.objects.get(company=company, name="Trial")
+    token = Credential.objects.get(company=company, name="Trial")
     assert token.expires_at == dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
 
 
@@ -94,13 +94,13 @@ def test_an_invalid_token_form_keeps_the_input_and_writes_nothing(acme_admin_cli
 
     assert response.status_code == 400
     assert message in str(response.context["token_form"].errors[field])
-    assert not SecretToken.objects.exists()
+    assert not Credential.objects.exists()
     if data["name"].strip() and len(data["name"]) <= 100:
         assert f'value="{data["name"]}"' in response.content.decode()
 
 
 def test_revoking_a_token(acme_admin_client, company):
-    token, _ = issue_secret_token(company=company, name="Old")
+    token, _ = issue_credential(company=company, kind=Credential.Kind.SCIM_TOKEN, name="Old")
     response = acme_admin_client.post(f"{URL}/tokens/{token.pk}/revoke", follow=True)
     token.refresh_from_db()
     assert token.revoked_at is not None
@@ -108,7 +108,7 @@ def test_revoking_a_token(acme_admin_client, company):
 
 
 def test_another_companys_token_is_not_found(acme_admin_client, other_company):
-    token, _ = issue_secret_token(company=other_company, name="Theirs")
+    token, _ = issue_credential(company=other_company, kind=Credential.Kind.SCIM_TOKEN, name="Theirs")
     response = acme_admin_client.post(f"{URL}/tokens/{token.pk}/revoke")
     assert response.status_code == 404
     token.refresh_from_db()
@@ -116,18 +116,22 @@ def test_another_companys_token_is_not_found(acme_admin_client, other_company):
 
 
 def test_revoke_refuses_get(acme_admin_client, company):
-    token, _ = issue_secret_token(company=company, name="Old")
+    token, _ = issue_credential(company=company, kind=Credential.Kind.SCIM_TOKEN, name="Old")
     assert acme_admin_client.get(f"{URL}/tokens/{token.pk}/revoke").status_code == 405
     token.refresh_from_db()
     assert token.revoked_at is None
 
 
 def test_the_token_list_shows_creator_last_use_and_expiry(acme_admin_client, company, acme_admin, other_company):
-    token, _ = issue_secret_token(
-        company=company, name="Listed", created_by=acme_admin, expires_at=timezone.now() + dt.timedelta(days=3)
+    token, _ = issue_credential(
+        company=company,
+        kind=Credential.Kind.SCIM_TOKEN,
+        name="Listed",
+        created_by=acme_admin,
+        expires_at=timezone.now() + dt.timedelta(days=3),
     )
-    SecretToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - dt.timedelta(minutes=5))
-    issue_secret_token(company=other_company, name="Globex secret")
+    Credential.objects.filter(pk=token.pk).update(last_used_at=timezone.now() - dt.timedelta(minutes=5))
+    issue_credential(company=other_company, kind=Credential.Kind.SCIM_TOKEN, name="Globex secret")
     html = acme_admin_client.get(URL).content.decode()
     assert "Listed" in html
     assert str(acme_admin) in html
@@ -137,7 +141,7 @@ def test_the_token_list_shows_creator_last_use_and_expiry(acme_admin_client, com
 
 def _make_tokens(company, user, count):
     for i in range(count):
-        issue_secret_token(company=company, name=f"t{i}", created_by=user)
+        issue_credential(company=company, kind=Credential.Kind.SCIM_TOKEN, name=f"t{i}", created_by=user)
 
 
 def test_the_page_makes_the_same_number_of_queries_for_5_and_50_tokens(acme_admin_client, company, acme_admin):

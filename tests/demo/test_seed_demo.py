@@ -10,10 +10,10 @@ from django.core.management import call_command
 
 from approvals.models import ApprovalProcess, Trip
 from travelportal.audit.models import AuditEntry
-from travelportal.demo import seed as demo
 from travelportal.companies.models import Company, CostCentre, Group, User
+from travelportal.demo import seed as demo
 from travelportal.provisioning.models import ProvisioningLogEntry
-from travelportal.tokens.models import SecretToken
+from travelportal.tokens.models import Credential
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def state(company: Company) -> dict:
         "cost_centres": sorted(CostCentre.objects.for_company(company).values_list("name", flat=True)),
         "processes": sorted(ApprovalProcess.objects.for_company(company).values_list("name", "kind")),
         "trips": sorted(Trip.objects.for_company(company).values_list("destination", "status", "current_step")),
-        "tokens": SecretToken.objects.filter(company=company).count(),
+        "tokens": Credential.objects.filter(company=company, kind=Credential.Kind.SCIM_TOKEN).count(),
     }
 
 

@@ -48,7 +48,7 @@ def test_length_limits_are_the_model_fields():
 
 
 def test_every_field_the_map_writes_is_locked_in_company_settings():
-    from travelportal.companysettings.services import IDP_OWNED_FIELDS
+    from travelportal.companies.people import IDP_OWNED_FIELDS
 
     written = set()
     for _urn, a, s in _entries():

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from tests.scim.conftest import ScimClient, db_state, entra_user
-from travelportal.tokens.models import SecretToken, hash_token
+from travelportal.tokens.models import Credential, hash_token
 
 pytestmark = pytest.mark.django_db
 
@@ -17,8 +17,13 @@ ENDPOINTS = ["Users", "Users/00000000-0000-0000-0000-000000000000", "Schemas", "
 
 def _token_with_scopes(company, scope: str) -> str:
     raw = f"tps_limited_{scope.replace(':', '_').replace(' ', '_')}"
-    SecretToken.objects.create(
-        company=company, name="limited", token_hash=hash_token(raw), prefix=raw[:10], scope=scope
+    Credential.objects.create(
+        kind=Credential.Kind.SCIM_TOKEN,
+        company=company,
+        name="limited",
+        token_hash=hash_token(raw),
+        prefix=raw[:10],
+        scope=scope,
     )
     return raw
 
@@ -45,7 +50,7 @@ def test_an_anonymous_write_is_401_and_writes_nothing(anonymous_scim, company):
 
 
 def test_a_revoked_or_expired_token_is_401(client, company, scim_token):
-    token = SecretToken.objects.get()
+    token = Credential.objects.get()
     token.expires_at = timezone.now() - timedelta(seconds=1)
     token.save()
 

@@ -132,7 +132,8 @@ def _response(status: int, headers: Message, body: bytes) -> InProcessResponse:
 @pytest.fixture
 def live_scim(live_server, company):
     from travelportal.companies.models import InvoiceProfile, TravelPolicy
-    from travelportal.tokens.services import issue_secret_token
+    from travelportal.tokens.models import Credential
+    from travelportal.tokens.services import issue_credential
 
     TravelPolicy.objects.create(company=company, name="Standard")
     InvoiceProfile.objects.create(company=company, name="Acme Ltd")
@@ -141,7 +142,7 @@ def live_scim(live_server, company):
     # have nothing to do with rate limits (tests/scim/test_rate_limit.py tests those).
     company.rate_limit_per_second, company.rate_limit_burst = 10_000, 10_000
     company.save(update_fields=["rate_limit_per_second", "rate_limit_burst"])
-    _, raw = issue_secret_token(company=company, name="conformance")
+    _, raw = issue_credential(company=company, kind=Credential.Kind.SCIM_TOKEN, name="conformance")
     return LiveServerClient(f"{live_server.url}/scim/v2", {"Authorization": f"Bearer {raw}"})
 
 

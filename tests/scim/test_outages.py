@@ -15,7 +15,7 @@ from django_scim.views import SCIMView
 from scim import views
 from scim.outages import DatabaseOutageAnswer
 from travelportal.provisioning.models import ProvisioningLogEntry
-from travelportal.tokens.models import SecretToken
+from travelportal.tokens.models import Credential
 
 from .conftest import CORE
 
@@ -114,7 +114,7 @@ def test_requests_succeed_again_once_the_database_is_back(scim):
     response = scim.get("Users")
 
     assert response.status_code == 200
-    assert SecretToken.objects.filter(last_used_at__isnull=False).exists()
+    assert Credential.objects.filter(last_used_at__isnull=False).exists()
 
 
 def test_every_scim_view_answers_outages_inside_django_scim2s_catch_all():

@@ -34,9 +34,10 @@ def test_a_burst_over_the_limit_is_429_with_retry_after(client, scim_token, smal
 
 
 def test_the_limit_is_the_companys_across_all_its_tokens(client, company, scim_token, small_limit):
-    from travelportal.tokens.services import issue_secret_token
+    from travelportal.tokens.models import Credential
+    from travelportal.tokens.services import issue_credential
 
-    _, second = issue_secret_token(company=company, name="second")
+    _, second = issue_credential(company=company, kind=Credential.Kind.SCIM_TOKEN, name="second")
 
     statuses = [_get(client, token).status_code for token in (scim_token, second, scim_token, second)]
 

@@ -13,9 +13,9 @@ from .conftest import Entra, assert_scim_error, body, minimal_payload
 
 
 def _token_row(raw):
-    from travelportal.tokens.models import SecretToken, hash_token
+    from travelportal.tokens.models import Credential, hash_token
 
-    return SecretToken.objects.get(token_hash=hash_token(raw))
+    return Credential.objects.get(token_hash=hash_token(raw))
 
 
 def test_the_bearer_scheme_is_case_insensitive(client, scim_token):
@@ -25,9 +25,9 @@ def test_the_bearer_scheme_is_case_insensitive(client, scim_token):
 
 
 def test_a_revoked_token_is_a_401(client, company, scim_token):
-    from travelportal.tokens.services import revoke_secret_token
+    from travelportal.tokens.services import revoke_credential
 
-    revoke_secret_token(token=_token_row(scim_token))
+    revoke_credential(credential=_token_row(scim_token))
 
     response = Entra(client, scim_token).find(f'userName eq "{uuid.uuid4()}"')
 
@@ -36,9 +36,11 @@ def test_a_revoked_token_is_a_401(client, company, scim_token):
 
 
 def test_an_expired_token_is_a_401(client, company):
-    from travelportal.tokens.services import issue_secret_token
+    from travelportal.tokens.models import Credential
+    from travelportal.tokens.services import issue_credential
 
-    _, raw = issue_secret_token(company=company, name="old", expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    token, raw = issue_credential(company=company, kind=Credential.Kind.SCIM_TOKEN, name="old")
+    Credential.objects.filter(pk=token.pk).update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
 
     response = Entra(client, raw).get("Users")
 

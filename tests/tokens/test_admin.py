@@ -13,19 +13,23 @@ pytestmark = pytest.mark.django_db
 CHANGELISTS = [
     "/admin/tokens/accesstoken/",
     "/admin/tokens/refreshtoken/",
-    "/admin/tokens/secrettoken/",
+    "/admin/tokens/credential/",
 ]
 
 
 @pytest.fixture
 def many_tokens(client, entra, acme_admin, company):
     """Five OAuth connections and five secret tokens of Acme."""
-    from travelportal.tokens.services import issue_secret_token
+    from travelportal.tokens.models import Credential
+    from travelportal.tokens.services import issue_credential
 
     client.force_login(acme_admin)
     raws = [exchange(client, entra, get_code(client, entra)).json() for _ in range(5)]
     for i in range(5):
-        raws.append({"secret": issue_secret_token(company=company, name=f"Okta {i}", created_by=acme_admin)[1]})
+        _, raw = issue_credential(
+            company=company, kind=Credential.Kind.SCIM_TOKEN, name=f"Okta {i}", created_by=acme_admin
+        )
+        raws.append({"secret": raw})
     client.logout()
     return raws
 
@@ -66,12 +70,15 @@ def test_company_admins_have_no_access_to_the_admin(client, acme_admin, url):
 
 
 def test_support_staff_can_revoke_a_secret_token(client, staff_user, company):
-    from travelportal.tokens.services import issue_secret_token
+    from travelportal.tokens.models import Credential
+    from travelportal.tokens.services import issue_credential
 
-    token, _ = issue_secret_token(company=company, name="Okta")
+    token, _ = issue_credential(company=company, kind=Credential.Kind.SCIM_TOKEN, name="Okta")
     client.force_login(staff_user)
 
-    response = client.post("/admin/tokens/secrettoken/", {"action": "revoke_tokens", "_selected_action": [token.pk]})
+    response = client.post(
+        "/admin/tokens/credential/", {"action": "revoke_credentials", "_selected_action": [token.pk]}
+    )
 
     assert response.status_code == 302
     token.refresh_from_db()
@@ -81,4 +88,4 @@ def test_support_staff_can_revoke_a_secret_token(client, staff_user, company):
 def test_secret_tokens_cannot_be_added_in_the_admin(client, staff_user):
     client.force_login(staff_user)
 
-    assert client.get("/admin/tokens/secrettoken/add/").status_code == 403
+    assert client.get("/admin/tokens/credential/add/").status_code == 403

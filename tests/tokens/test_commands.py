@@ -101,14 +101,14 @@ def test_an_invalid_redirect_uri_is_refused_and_nothing_is_written():
 
 
 def test_issue_scim_token_prints_only_a_working_token(company):
-    from travelportal.tokens.models import SecretToken, hash_token
+    from travelportal.tokens.models import Credential, hash_token
     from travelportal.tokens.services import find_bearer_credential
 
     out, _ = run("issue_scim_token", "acme")
 
     assert out.count("\n") == 1
     raw = out.strip()
-    token = SecretToken.objects.get()
+    token = Credential.objects.get()
     assert token.company == company
     assert token.token_hash == hash_token(raw)
     assert raw not in {token.prefix, token.token_hash}
@@ -116,9 +116,9 @@ def test_issue_scim_token_prints_only_a_working_token(company):
 
 
 def test_issue_scim_token_refuses_an_unknown_company(company):
-    from travelportal.tokens.models import SecretToken
+    from travelportal.tokens.models import Credential
 
     with pytest.raises(CommandError, match="No company has the slug 'nope'"):
         run("issue_scim_token", "nope")
 
-    assert not SecretToken.objects.exists()
+    assert not Credential.objects.exists()

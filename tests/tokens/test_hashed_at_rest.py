@@ -204,12 +204,12 @@ def test_revoking_the_issued_access_token_works_with_hashes(client, acme_admin_c
 
 
 def test_secret_tokens_stay_hashed_and_working(client, company):
-    from travelportal.tokens.models import SecretToken
-    from travelportal.tokens.services import issue_secret_token
+    from travelportal.tokens.models import Credential
+    from travelportal.tokens.services import issue_credential
 
-    _, raw = issue_secret_token(company=company, name="Okta")
+    _, raw = issue_credential(company=company, kind=Credential.Kind.SCIM_TOKEN, name="Okta")
 
-    row = SecretToken.objects.get()
+    row = Credential.objects.get()
     assert row.token_hash == checksum(raw)
     assert raw not in database_dump()
     assert client.get("/scim/v2/Users", **bearer(raw)).status_code == 200

@@ -108,19 +108,22 @@ def test_disconnecting_entra_stops_the_token_at_once(client, entra_tokens, compa
 
 
 def test_a_revoked_secret_token_gets_401(client, company):
-    from travelportal.tokens.services import issue_secret_token, revoke_secret_token
+    from travelportal.tokens.models import Credential
+    from travelportal.tokens.services import issue_credential, revoke_credential
 
-    token, raw = issue_secret_token(company=company, name="Okta")
+    token, raw = issue_credential(company=company, kind=Credential.Kind.SCIM_TOKEN, name="Okta")
     assert client.get("/scim/v2/Users", **bearer(raw)).status_code == 200
-    revoke_secret_token(token=token)
+    revoke_credential(credential=token)
 
     assert client.get("/scim/v2/Users", **bearer(raw)).status_code == 401
 
 
 def test_an_expired_secret_token_gets_401(client, company):
-    from travelportal.tokens.services import issue_secret_token
+    from travelportal.tokens.models import Credential
+    from travelportal.tokens.services import issue_credential
 
-    _, raw = issue_secret_token(company=company, name="Okta", expires_at=timezone.now() - timedelta(minutes=1))
+    token, raw = issue_credential(company=company, kind=Credential.Kind.SCIM_TOKEN, name="Okta")
+    Credential.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
 
     assert client.get("/scim/v2/Users", **bearer(raw)).status_code == 401
 

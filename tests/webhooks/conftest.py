@@ -91,9 +91,10 @@ def subscription(company, receiver):
 
 @pytest.fixture
 def api_key(company):
-    from travelportal.api.keys import issue_api_key
+    from travelportal.tokens.models import Credential
+    from travelportal.tokens.services import issue_credential
 
-    return issue_api_key(company=company, name="tests")[1]
+    return issue_credential(company=company, kind=Credential.Kind.API_KEY, name="tests")[1]
 
 
 @pytest.fixture
@@ -110,18 +111,22 @@ def api(api_key):
 def other_api(other_company):
     from rest_framework.test import APIClient
 
-    from travelportal.api.keys import issue_api_key
+    from travelportal.tokens.models import Credential
+    from travelportal.tokens.services import issue_credential
 
+    _, raw = issue_credential(company=other_company, kind=Credential.Kind.API_KEY, name="tests")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"ApiKey {issue_api_key(company=other_company, name='tests')[1]}")
+    client.credentials(HTTP_AUTHORIZATION=f"ApiKey {raw}")
     return client
 
 
 def api_with_scopes(company, *scopes: str):
     from rest_framework.test import APIClient
 
-    from travelportal.api.keys import issue_api_key
+    from travelportal.tokens.models import Credential
+    from travelportal.tokens.services import issue_credential
 
+    _, raw = issue_credential(company=company, kind=Credential.Kind.API_KEY, name="scoped", scopes=scopes)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"ApiKey {issue_api_key(company=company, name='scoped', scopes=scopes)[1]}")
+    client.credentials(HTTP_AUTHORIZATION=f"ApiKey {raw}")
     return client

@@ -15,6 +15,7 @@ from approvals.models import TripEvent
 from approvals.services.manual_processes import save_process
 from approvals.services.routing import sync_pending_trips
 from approvals.services.trips import approve_trip, create_trip, decline_trip
+from travelportal.companies.catalogue import archive_catalogue_entries, create_catalogue_entry
 from travelportal.companies.models import CostCentre, User
 from travelportal.companies.people import PersonData, create_person, deactivate_person, delete_person
 from travelportal.webhooks.models import Delivery, Subscription
@@ -221,9 +222,44 @@ def test_cost_centres_created_renamed_and_archived_in_company_settings(
     ]
 
 
+def test_a_bulk_archive_through_the_api_sends_an_update_for_each_cost_centre_it_changed(
+    company, other_company, api, subscription, receiver, django_capture_on_commit_callbacks
+):
+    sales = CostCentre.objects.create(company=company, name="Sales")
+    ops = CostCentre.objects.create(company=company, name="Ops")
+    archived = CostCentre.objects.create(company=company, name="Old", archived_at="2026-01-01T00:00:00Z")
+    theirs = CostCentre.objects.create(company=other_company, name="Globex Sales")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.patch(
+            "/api/cost_centers/bulk_update",
+            {"id_list": [sales.pk, ops.pk, archived.pk, theirs.pk], "archive": True},
+            format="json",
+        )
+
+    assert response.json() == {"updated_count": 2}
+    assert sorted(events(receiver), key=lambda e: e[1]["id"]) == [
+        ("cost_center.updated", {"id": sales.pk, "name": "Sales", "archived": True}),
+        ("cost_center.updated", {"id": ops.pk, "name": "Ops", "archived": True}),
+    ]
+
+
+def test_a_bulk_restore_reports_only_what_it_restored(
+    company, subscription, receiver, django_capture_on_commit_callbacks
+):
+    old = CostCentre.objects.create(company=company, name="Old", archived_at="2026-01-01T00:00:00Z")
+    live = CostCentre.objects.create(company=company, name="Live")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        count = archive_catalogue_entries(company=company, model=CostCentre, ids=[old.pk, live.pk], archive=False)
+
+    assert count == 1
+    assert events(receiver) == [("cost_center.updated", {"id": old.pk, "name": "Old", "archived": False})]
+
+
 def test_nothing_is_sent_before_the_commit(company, subscription, receiver, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        CostCentre.objects.create(company=company, name="R&D")
+        create_catalogue_entry(company=company, model=CostCentre, values={"name": "R&D"})
 
     assert receiver.requests == []
     assert Delivery.objects.filter(status="pending").count() == 1
@@ -240,7 +276,7 @@ def test_nothing_is_recorded_or_sent_when_the_transaction_rolls_back(
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        CostCentre.objects.create(company=company, name="R&D")
+        create_catalogue_entry(company=company, model=CostCentre, values={"name": "R&D"})
         create_person(company=company, data=PersonData(fields={"username": "ann@acme.example"}))
         raise RuntimeError("the write fails after the events")
 
@@ -255,7 +291,7 @@ def test_a_subscription_gets_only_the_events_it_listens_to(
     create_subscription(company=company, name="Trips only", url=receiver.url, events=["trip.created"])
 
     with django_capture_on_commit_callbacks(execute=True):
-        CostCentre.objects.create(company=company, name="R&D")
+        create_catalogue_entry(company=company, model=CostCentre, values={"name": "R&D"})
         deactivate_person(user=traveller)
         request_trip(person(company, "ivy"))
 
@@ -266,7 +302,7 @@ def test_a_disabled_subscription_gets_nothing(company, subscription, receiver, d
     Subscription.objects.filter(pk=subscription.pk).update(enabled=False)
 
     with django_capture_on_commit_callbacks(execute=True):
-        CostCentre.objects.create(company=company, name="R&D")
+        create_catalogue_entry(company=company, model=CostCentre, values={"name": "R&D"})
 
     assert receiver.requests == []
     assert not Delivery.objects.exists()
@@ -276,7 +312,7 @@ def test_another_companys_events_never_reach_this_companys_subscriptions(
     other_company, other_admin, subscription, receiver, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        CostCentre.objects.create(company=other_company, name="Globex R&D")
+        create_catalogue_entry(company=other_company, model=CostCentre, values={"name": "Globex R&D"})
         request_trip(other_admin)
         deactivate_person(user=other_admin)
 
@@ -290,7 +326,7 @@ def test_each_listening_subscription_gets_its_own_delivery(
     second = create_subscription(company=company, name="BI", url=receiver.url + "/bi", events=["cost_center.created"])
 
     with django_capture_on_commit_callbacks(execute=True):
-        CostCentre.objects.create(company=company, name="R&D")
+        create_catalogue_entry(company=company, model=CostCentre, values={"name": "R&D"})
 
     assert sorted(r.path for r in receiver.requests) == ["/hooks/travel", "/hooks/travel/bi"]
     assert set(Delivery.objects.values_list("subscription_id", flat=True)) == {subscription.pk, second.pk}

@@ -5,21 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from axes.helpers import get_cool_off
-from celery import shared_task
 from django.conf import settings
-from django.db import DatabaseError
 from django.utils import timezone
 
 from travelportal.accounts import sessions, sign_in_records
+from travelportal.retention import retention_task
 
 
-@shared_task(
-    name="accounts.prune_sign_in_records",
-    autoretry_for=(DatabaseError,),
-    retry_backoff=60,
-    max_retries=5,
-    acks_late=True,
-)
+@retention_task("accounts.prune_sign_in_records")
 def prune_sign_in_records() -> dict:
     """Forget expired lockout counters, sign-in logs and SSO sign-ins older than
     SIGN_IN_LOG_RETENTION_DAYS, unanswered AuthnRequests and expired assertion ids, expired

@@ -15,8 +15,9 @@ from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from travelportal.api.keys import find_api_key, note_use
 from travelportal.companies.models import Company, User
+from travelportal.tokens.models import Credential
+from travelportal.tokens.services import find_credential, note_use
 
 API_KEY_KEYWORD = "ApiKey"
 
@@ -28,7 +29,7 @@ class ApiCaller:
     # The person a browser-authorized OAuth token was granted by; None for API keys and
     # client-credentials tokens, which act for the company.
     person: User | None
-    credential: object  # ApiKey or the swapped AccessToken
+    credential: object  # Credential (an API key) or the swapped AccessToken
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
@@ -41,7 +42,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         scheme, _, value = get_authorization_header(request).decode("latin-1").partition(" ")
         if scheme.lower() != API_KEY_KEYWORD.lower():
             return None
-        key = find_api_key(value.strip())
+        key = find_credential(value.strip(), kind=Credential.Kind.API_KEY)
         if key is None:
             raise exceptions.AuthenticationFailed("The API key is unknown, revoked or expired.")
         return AnonymousUser(), ApiCaller(company=key.company, scopes=key.scopes, person=None, credential=key)

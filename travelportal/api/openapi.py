@@ -10,8 +10,8 @@ from drf_spectacular.utils import OpenApiParameter
 
 from travelportal.api.permissions import required_scope
 from travelportal.api.problems import PROBLEM_CONTENT_TYPE
-from travelportal.api.scopes import API_SCOPES
 from travelportal.api.versioning import API_VERSION_HEADER, SUPPORTED_VERSIONS
+from travelportal.tokens.scopes import API_SCOPES
 
 API_KEY_SCHEME = "ApiKey"
 OAUTH_SCHEME = "OAuth2"

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-
 from travelportal.api.idempotency import purge_idempotency_records
+from travelportal.retention import retention_task
 
 
-@shared_task(name="api.purge_idempotency_records")
+@retention_task("api.purge_idempotency_records")
 def purge_old_idempotency_records() -> int:
     return purge_idempotency_records()

@@ -13,7 +13,7 @@ from travelportal.api.views.cost_centres import CostCentreViewSet
 from travelportal.api.views.people import UserViewSet
 from travelportal.api.views.provisioning import ProvisioningEventViewSet
 from travelportal.api.views.trips import ApprovalViewSet, TripViewSet
-from travelportal.webhooks.api import WebhookViewSet
+from travelportal.api.views.webhooks import WebhookViewSet
 
 app_name = "api"
 
@@ -26,7 +26,7 @@ router.register("travel_policies", TravelPolicyViewSet, basename="travel-policy"
 router.register("approval_processes", ApprovalProcessViewSet, basename="approval-process")
 router.register("approvals", ApprovalViewSet, basename="approval")
 router.register("provisioning_events", ProvisioningEventViewSet, basename="provisioning-event")
-router.register("webhooks", WebhookViewSet, basename="webhook")  # travelportal/webhooks/api.py
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

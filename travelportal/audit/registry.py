@@ -51,8 +51,7 @@ AUDITED: tuple[Audited, ...] = (
     Audited("approvals.ApprovalProcess", exclude=("updated_at",)),
     Audited("approvals.ApprovalStep", company=lambda step: step.process.company_id),
     Audited("approvals.Trip"),
-    Audited("tokens.SecretToken", exclude=("token_hash", "last_used_at")),
-    Audited("api.ApiKey", exclude=("key_hash", "last_used_at")),
+    Audited("tokens.Credential", exclude=("token_hash", "last_used_at")),
 )
 
 _RULES: dict[type[Model], Audited] = {}

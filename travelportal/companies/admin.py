@@ -8,6 +8,7 @@ SCIM would.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -16,7 +17,13 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
-from travelportal.companies.groups import delete_group
+from travelportal.companies.catalogue import (
+    archive_catalogue_entry,
+    create_catalogue_entry,
+    restore_catalogue_entry,
+    update_catalogue_entry,
+)
+from travelportal.companies.groups import delete_group, group_policy_errors, set_group_policy
 from travelportal.companies.models import (
     Company,
     CostCentre,
@@ -82,6 +89,28 @@ class CatalogueEntryAdmin(admin.ModelAdmin):
         # An entry never moves to another company: people of its company use it.
         fields = super().get_readonly_fields(request, obj)
         return [*fields, "company"] if obj is not None else fields
+
+    def save_model(self, request, obj, form, change: bool) -> None:
+        # Through the catalogue domain, as Company Settings and the API: only the changed
+        # fields are written, and the change is reported (webhooks).
+        data = form.cleaned_data
+        if change:
+            update_catalogue_entry(
+                entry=obj, changes={n: data[n] for n in form.changed_data if n not in ("company", "archived_at")}
+            )
+            if "archived_at" in form.changed_data:
+                (archive_catalogue_entry if data["archived_at"] else restore_catalogue_entry)(entry=obj)
+            return
+        values = {n: v for n, v in data.items() if n not in ("company", "archived_at")}
+        entry = create_catalogue_entry(
+            company=data["company"], model=type(obj), values=values, archived=data.get("archived_at") is not None
+        )
+        obj.pk, obj.archived_at, obj.created_at, obj.updated_at = (
+            entry.pk,
+            entry.archived_at,
+            entry.created_at,
+            entry.updated_at,
+        )
 
 
 @admin.register(CostCentre)
@@ -303,12 +332,29 @@ class GroupMembershipInline(admin.TabularInline):
         return False
 
 
+class GroupAdminForm(forms.ModelForm):
+    class Meta:
+        model = Group
+        fields = ["company", "display_name", "external_id", "scim_managed", "travel_policy", "policy_rank"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is not None and not self.errors:
+            group = Group.objects.get(pk=self.instance.pk)
+            for name, message in group_policy_errors(
+                group=group, travel_policy=cleaned.get("travel_policy"), policy_rank=cleaned.get("policy_rank")
+            ).items():
+                self.add_error(name, message)
+        return cleaned
+
+
 @admin.register(Group)
 class GroupAdmin(admin.ModelAdmin):
     """Groups of every company. Members are written over SCIM and only shown here; a
     deletion goes through ``delete_group``, so processes naming the group let go of it.
     The member count comes from one annotated subquery, not a query per row."""
 
+    form = GroupAdminForm
     list_display = ["display_name", "company", "external_id", "scim_managed", "member_count", "travel_policy"]
     list_select_related = ["company", "travel_policy"]
     list_filter = ["company", "scim_managed"]
@@ -326,8 +372,28 @@ class GroupAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # A group never moves to another company: its members and processes belong to it.
+        # A provisioned group's name and externalId are the identity provider's.
         fields = super().get_readonly_fields(request, obj)
-        return [*fields, "company"] if obj is not None else fields
+        if obj is None:
+            return fields
+        return [*fields, "company", *(["display_name", "external_id", "scim_managed"] if obj.scim_managed else [])]
+
+    def save_model(self, request: HttpRequest, obj: Group, form, change: bool) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # What the portal owns of a group goes through the groups domain, as from Company
+        # Settings; the rest of a local group's row is saved only where it changed.
+        policy_fields = {"travel_policy", "policy_rank"}
+        if policy_fields & set(form.changed_data):
+            set_group_policy(
+                group=Group.objects.get(pk=obj.pk),
+                travel_policy=form.cleaned_data["travel_policy"],
+                policy_rank=form.cleaned_data["policy_rank"],
+            )
+        other = [name for name in form.changed_data if name not in policy_fields]
+        if other:
+            obj.save(update_fields=[*other, "updated_at"])
 
     def delete_model(self, request: HttpRequest, obj: Group) -> None:
         delete_group(group=obj)

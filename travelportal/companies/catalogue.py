@@ -1,5 +1,12 @@
-"""A company's catalogue: its cost centres, invoice profiles and travel policies, and
-loading them from a file when the company joins (``import_catalogue``).
+"""A company's catalogue: its cost centres, invoice profiles and travel policies. Every
+write of an entry is a function here, which Company Settings, the REST API, Django admin,
+the SCIM API (a cost centre named by a person) and the management commands call:
+``create_catalogue_entry``, ``update_catalogue_entry``, ``archive_catalogue_entry`` /
+``restore_catalogue_entry`` and their bulk form ``archive_catalogue_entries``, and
+loading a file when the company joins (``import_catalogue``); a cost centre's members
+are a field of each person (``people.replace_cost_centre_members``). Each write ends in
+``report_catalogue_changes`` with what it created and changed, bulk writes included, so
+webhooks hear of every change.
 
 A catalogue file is a JSON object shaped
 ``{"cost_centres": [...], "invoice_profiles": [...], "travel_policies": [...]}`` whose
@@ -9,13 +16,15 @@ existing ones by name, so loading the same file twice changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from travelportal.companies.models import CatalogueEntry, Company, CostCentre, InvoiceProfile, TravelPolicy
+from travelportal.companies.signals import report_catalogue_changes
 
 SECTIONS: dict[str, type[CatalogueEntry]] = {
     "cost_centres": CostCentre,
@@ -24,6 +33,9 @@ SECTIONS: dict[str, type[CatalogueEntry]] = {
 }
 # Set by the portal, never by a file: the row's identity, its tenant and its timestamps.
 NOT_IMPORTABLE = frozenset({"id", "company", "created_at", "updated_at"})
+# Never changed by update_catalogue_entry: the row's identity and tenant, its timestamps,
+# and archiving, which has functions of its own.
+NOT_EDITABLE = frozenset({"id", "company", "created_at", "updated_at", "archived_at"})
 
 
 class InvalidCatalogue(Exception):
@@ -83,16 +95,22 @@ def import_catalogue(
     with transaction.atomic():
         plan = _plan(company=company, data=data)
         result = CatalogueImportResult()
+        written: dict[type[CatalogueEntry], tuple[list, list]] = {model: ([], []) for model in SECTIONS.values()}
         for section, planned in progress(plan) if progress is not None else plan:
             counts = result.sections[section]
+            created, changed = written[type(planned.entry)]
             if planned.created:
                 planned.entry.save()
                 counts.created += 1
+                created.append(planned.entry.pk)
             elif planned.changed_fields:
                 planned.entry.save(update_fields=[*planned.changed_fields, "updated_at"])
                 counts.updated += 1
+                changed.append(planned.entry.pk)
             else:
                 counts.unchanged += 1
+        for model, (created, changed) in written.items():
+            report_catalogue_changes(company_id=company.pk, model=model, created=created, changed=changed)
         return result
 
 
@@ -185,3 +203,124 @@ def _plan_entry(
         ]
     changed = [key for key in values if getattr(entry, key) != before[key]]
     return _Planned(entry=entry, created=created, changed_fields=changed), []
+
+
+# --- Writing entries -----------------------------------------------------------------
+
+
+def duplicate_name_error(model: type[CatalogueEntry]) -> ValidationError:
+    """The one refusal of a name the company already gives another entry of ``model``."""
+    return ValidationError({"name": f"There is already a {model._meta.verbose_name} with this name."})
+
+
+def _save_entry(entry: CatalogueEntry, *, fields: list[str] | None = None) -> None:
+    try:
+        # A savepoint: the constraint catches two writers saving one name at once, which
+        # no check before the write can, and the caller's transaction goes on.
+        with transaction.atomic():
+            entry.save(update_fields=fields)
+    except IntegrityError:
+        raise duplicate_name_error(type(entry)) from None
+
+
+@transaction.atomic
+def create_catalogue_entry(
+    *, company: Company, model: type[CatalogueEntry], values: Mapping[str, object], archived: bool = False
+) -> CatalogueEntry:
+    """A new cost centre, invoice profile or travel policy (``model``) of ``company``.
+
+    ``values`` are the entry's fields by name, already converted by the caller's form or
+    serializer; a name the company already uses for that kind is refused with
+    ValidationError. ``archived`` creates it archived (the API's ``archive`` flag)."""
+    refused = set(values) & NOT_EDITABLE
+    if refused:
+        raise ValueError(f"These fields are set by the portal: {', '.join(sorted(refused))}")
+    entry = model(company=company, **values)
+    entry.name = (entry.name or "").strip()
+    if archived:
+        entry.archived_at = timezone.now()
+    _save_entry(entry)
+    report_catalogue_changes(company_id=company.pk, model=model, created=[entry.pk])
+    return entry
+
+
+@transaction.atomic
+def update_catalogue_entry(*, entry: CatalogueEntry, changes: Mapping[str, object]) -> list[str]:
+    """Write the values an editor chose to the entry's current row, read under its lock:
+    only those that differ from it, and only those columns, so two admins editing
+    different fields of one policy both keep their change. Returns the fields that
+    changed; ``entry`` is brought up to date with them."""
+    refused = set(changes) & NOT_EDITABLE
+    if refused:
+        raise ValueError(f"These fields can't be edited: {', '.join(sorted(refused))}")
+    model = type(entry)
+    fresh = model.objects.select_for_update().get(pk=entry.pk)
+    values = dict(changes)
+    if "name" in values:
+        values["name"] = str(values["name"]).strip()
+    changed = [name for name, value in values.items() if getattr(fresh, name) != value]
+    for name in changed:
+        setattr(fresh, name, values[name])
+    if changed:
+        _save_entry(fresh, fields=[*changed, "updated_at"])
+        report_catalogue_changes(company_id=fresh.company_id, model=model, changed=[fresh.pk])
+    for name in [*changed, "updated_at"]:
+        setattr(entry, name, getattr(fresh, name))
+    return changed
+
+
+def archive_catalogue_entry(*, entry: CatalogueEntry) -> bool:
+    """Archive a cost centre, invoice profile or travel policy; returns whether it changed.
+
+    Archived entries stay linked to the people who have them (history stays readable) but
+    are no longer offered in choices."""
+    return _set_archived(entry=entry, archived=True)
+
+
+def restore_catalogue_entry(*, entry: CatalogueEntry) -> bool:
+    """Bring an archived catalogue entry back into use; returns whether it changed."""
+    return _set_archived(entry=entry, archived=False)
+
+
+@transaction.atomic
+def _set_archived(*, entry: CatalogueEntry, archived: bool) -> bool:
+    model = type(entry)
+    now = timezone.now()
+    # A conditional UPDATE: of two admins archiving at once, one changes the row and
+    # reports it; the other changes nothing and reports nothing.
+    changed = model.objects.filter(pk=entry.pk, archived_at__isnull=archived).update(
+        archived_at=now if archived else None, updated_at=now
+    )
+    if changed:
+        entry.archived_at, entry.updated_at = (now if archived else None), now
+        report_catalogue_changes(company_id=entry.company_id, model=model, changed=[entry.pk])
+    return bool(changed)
+
+
+@transaction.atomic
+def archive_catalogue_entries(
+    *, company: Company, model: type[CatalogueEntry], ids: Iterable[int], archive: bool
+) -> int:
+    """Archive (or restore) the company's entries of ``model`` with these ids in one
+    UPDATE; returns how many changed, each of which is reported. Ids of other companies,
+    unknown ids and entries already in that state are left alone and not counted."""
+    entries = model.objects.for_company(company).filter(pk__in=list(ids), archived_at__isnull=archive)
+    # Locked while listed, so a concurrent bulk write of the same entries waits and then
+    # finds them already changed, instead of both reporting them.
+    changing = list(entries.select_for_update().order_by("pk").values_list("pk", flat=True))
+    if not changing:
+        return 0
+    now = timezone.now()
+    model.objects.filter(pk__in=changing).update(archived_at=now if archive else None, updated_at=now)
+    report_catalogue_changes(company_id=company.pk, model=model, changed=changing)
+    return len(changing)
+
+
+def cost_centre_named(*, company: Company, name: str) -> CostCentre:
+    """The company's cost centre of this name, created when there is none: a person
+    provisioned with an unknown cost centre gets a new one, as TravelPerk does (one read
+    when it exists: no savepoint of its own, since the person's write is atomic)."""
+    centre, created = CostCentre.objects.get_or_create(company=company, name=name)
+    if created:
+        report_catalogue_changes(company_id=company.pk, model=CostCentre, created=[centre.pk])
+    return centre

@@ -1,5 +1,7 @@
 """Writing groups and their memberships: the domain functions the SCIM API (and
-anything else that provisions groups) calls.
+anything else that provisions groups) calls, and what the portal owns of a group, its
+travel policy and policy order (``set_group_policy``, Company Settings' and Django
+admin's one way to change them); ``search_groups`` is the Groups list.
 
 Every function is keyword-only and atomic, validates everything before it writes, and
 reads the group's row under its lock, so concurrent PATCHes of one group queue instead
@@ -14,10 +16,13 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from travelportal.companies.models import Company, Group, GroupMembership, User
+from travelportal.companies.models import Company, Group, GroupMembership, TravelPolicy, User
 from travelportal.companies.signals import group_deleted, report_person_changes
 
 
@@ -208,3 +213,57 @@ def _change_members(group: Group, *, add: list[User], remove: set) -> None:
         Group.objects.filter(pk=group.pk).update(updated_at=group.updated_at)
         moved = [u.pk for u in add] + list(remove)
         report_person_changes(company_id=group.company_id, changes=dict.fromkeys(moved, ("groups",)))
+
+
+def search_groups(*, company: Company, query: str = "") -> QuerySet[Group]:
+    """The company's groups for the Groups list, narrowed by a search on the name, ordered
+    by name, with ``member_count`` and ``process_count`` (the approval processes naming
+    it). The members are counted in a subquery, so a group of 10,000 costs one count, not
+    a join that multiplies its rows by the processes."""
+    members = (
+        GroupMembership.objects.filter(group=OuterRef("pk")).order_by().values("group").annotate(n=Count("pk"))
+    ).values("n")
+    groups = (
+        Group.objects.for_company(company)
+        .select_related("travel_policy")
+        .annotate(member_count=Coalesce(Subquery(members), 0), process_count=Count("approval_processes"))
+    )
+    query = query.strip()
+    if query:
+        groups = groups.filter(display_name__icontains=query)
+    return groups.order_by("display_name", "id")
+
+
+def group_policy_errors(*, group: Group, travel_policy: TravelPolicy | None, policy_rank: object) -> dict[str, str]:
+    """What ``set_group_policy`` would refuse, by field (empty when nothing): for forms
+    that show the refusal next to the field before anything is saved."""
+    errors = {}
+    # An archived policy is not given anew, though a group that has one may keep it.
+    newly_archived = (
+        travel_policy is not None and travel_policy.is_archived and travel_policy.pk != group.travel_policy_id
+    )
+    if travel_policy is not None and (travel_policy.company_id != group.company_id or newly_archived):
+        errors["travel_policy"] = "Choose a travel policy of the company that is in use."
+    if not isinstance(policy_rank, int) or policy_rank < 0:
+        errors["policy_rank"] = "The policy order is a whole number, 0 or more."
+    return errors
+
+
+def set_group_policy(*, group: Group, travel_policy: TravelPolicy | None, policy_rank: int) -> list[str]:
+    """Set what the portal owns of a group: the travel policy it gives its members and its
+    place in the order of their groups' policies (lowest first). Returns the fields that
+    changed. The identity provider never writes these, so a provisioning cycle keeps them,
+    and they are no part of the SCIM resource, whose ``meta.lastModified`` stays as it is."""
+    errors = group_policy_errors(group=group, travel_policy=travel_policy, policy_rank=policy_rank)
+    if errors:
+        raise ValidationError(errors)
+    changed = {}
+    if group.travel_policy_id != getattr(travel_policy, "pk", None):
+        changed["travel_policy"] = travel_policy
+    if group.policy_rank != policy_rank:
+        changed["policy_rank"] = policy_rank
+    if changed:
+        Group.objects.filter(pk=group.pk).update(**changed)
+        for name, value in changed.items():
+            setattr(group, name, value)
+    return list(changed)

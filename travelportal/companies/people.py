@@ -1,5 +1,11 @@
-"""Writing people: the domain functions the SCIM API, Company Settings, Django admin and
-the management commands call.
+"""Writing people: the domain functions the SCIM API, Company Settings, the REST API,
+Django admin and the management commands call.
+
+Provisioning writes (``create_person``, ``replace_person``, ``update_person``,
+``deactivate_person``, ``delete_person``) take a ``PersonData`` parsed from SCIM; an
+editor's writes (Company Settings, the REST API's cost centre members, Django admin) go
+through ``set_person_fields``, which refuses what the identity provider owns
+(``IDP_OWNED_FIELDS``) on a SCIM-managed person.
 
 Every function is keyword-only and atomic: it validates everything first and writes
 nothing when any value is refused. Every write of an existing person reads the row
@@ -19,13 +25,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 
+from travelportal.companies.catalogue import cost_centre_named
 from travelportal.companies.models import Company, CostCentre, GroupMembership, InvoiceProfile, TravelPolicy, User
-from travelportal.companies.signals import report_person_changes
+from travelportal.companies.signals import report_catalogue_changes, report_person_changes
 from travelportal.querysets import only_match
 
 # The gender codes the portal stores (a schema's canonical values).
@@ -33,6 +41,63 @@ GENDERS: tuple[str, ...] = tuple(User.Gender.values)
 REFERENCES: frozenset[str] = frozenset({"cost_centre", "travel_policy", "invoice_profiles", "manager"})
 # Identity values other people's pending manager references may name.
 IDENTITY_FIELDS: tuple[str, ...] = ("username", "external_id", "employee_number")
+
+# The person fields the identity provider writes (the SCIM attribute map's writable,
+# IdP-owned entries, ``scim.mapping``; tests/scim/test_attribute_map.py checks that the
+# two agree). On a SCIM-managed person nobody else changes them: the next provisioning
+# cycle would undo it.
+IDP_OWNED_FIELDS: tuple[str, ...] = (
+    "external_id",
+    "username",
+    "family_name",
+    "given_name",
+    "middle_name",
+    "honorific_prefix",
+    "display_name",
+    "title",
+    "preferred_language",
+    "locale",
+    "is_active",
+    "work_email",
+    "work_email_primary",
+    "work_phone",
+    "work_phone_primary",
+    "employee_number",
+    "department",
+    "cost_centre",
+    "manager",
+    "gender",
+    "date_of_birth",
+    "invoice_profiles",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "travel_policy",
+)
+
+# What an admin may edit on a person the portal owns. userName and externalId are the
+# person's identity towards sign-in and the identity provider, so they are never edited.
+LOCALLY_EDITABLE_FIELDS: tuple[str, ...] = (
+    "role",
+    "is_active",
+    "honorific_prefix",
+    "given_name",
+    "middle_name",
+    "family_name",
+    "display_name",
+    "title",
+    "work_email",
+    "work_phone",
+    "preferred_language",
+    "locale",
+    "manager",
+    "cost_centre",
+    "travel_policy",
+    "invoice_profiles",
+    "gender",
+    "date_of_birth",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+)
 
 
 class PersonError(Exception):
@@ -191,6 +256,80 @@ def save_person_changes(*, user: User, changes: dict[str, object]) -> list[str]:
     return changed
 
 
+def editable_fields_for(person: User) -> tuple[str, ...]:
+    """The fields an editor (Company Settings, the REST API) may change on ``person``."""
+    if person.scim_managed:
+        return tuple(f for f in LOCALLY_EDITABLE_FIELDS if f not in IDP_OWNED_FIELDS)
+    return LOCALLY_EDITABLE_FIELDS
+
+
+def set_person_fields(*, person: User, changes: dict[str, object]) -> list[str]:
+    """Apply an editor's changes to a person; returns the names of the fields that changed.
+
+    Only fields in ``editable_fields_for(person)`` may change (what the identity provider
+    owns on a SCIM-managed person never does). ``changes`` holds only what the editor
+    changed, and only that is written, to the person's current row under its lock
+    (``save_person_changes``), so a provisioning write racing the edit keeps its own
+    change; the report that follows decides whether approval chains are rebuilt."""
+    allowed = set(editable_fields_for(person))
+    refused = set(changes) - allowed
+    if refused:
+        raise ValueError(f"These fields can't be edited here: {', '.join(sorted(refused))}")
+    return save_person_changes(user=person, changes=changes)
+
+
+@transaction.atomic
+def replace_cost_centre_members(*, centre: CostCentre, people: list[User]) -> list[User]:
+    """Make ``people`` (of the centre's company) exactly the centre's members: the others
+    leave it (no cost centre), the new ones join it. Refused whole, naming them, when a
+    person's cost centre is owned by the identity provider (SCIM-managed: the next
+    provisioning cycle would undo it) or the centre is archived and would gain members.
+    Each person's row is written under its lock (``set_person_fields``). The centre's
+    ``updated_at`` moves when its members change, so cursor syncs see it. Returns the
+    people whose cost centre changed."""
+    wanted = {person.pk: person for person in people}
+    if any(person.company_id != centre.company_id for person in people):
+        raise ValidationError({"user_ids": "People must belong to the cost centre's company."})
+    current = {p.pk: p for p in User.objects.for_company(centre.company).filter(cost_centre=centre)}
+    joining = [p for pk, p in wanted.items() if pk not in current]
+    leaving = [p for pk, p in current.items() if pk not in wanted]
+    if joining and centre.is_archived:
+        raise ValidationError({"user_ids": "This cost centre is archived; restore it before adding people."})
+    locked = [str(p.pk) for p in [*joining, *leaving] if "cost_centre" not in editable_fields_for(p)]
+    if locked:
+        raise ValidationError(
+            {"user_ids": f"The identity provider sets the cost centre of these people: {', '.join(locked)}."}
+        )
+    for person in joining:
+        set_person_fields(person=person, changes={"cost_centre": centre})
+    for person in leaving:
+        set_person_fields(person=person, changes={"cost_centre": None})
+    if joining or leaving:
+        centre.save(update_fields=["updated_at"])
+        report_catalogue_changes(company_id=centre.company_id, model=CostCentre, changed=[centre.pk])
+    return [*joining, *leaving]
+
+
+def search_people(*, company: Company, query: str = "", status: str = "") -> QuerySet[User]:
+    """The company's live people for the People list, narrowed by a search on names,
+    userName, email and title, and by ``status`` ("active", "inactive" or "" for all),
+    ordered by name, with what the list shows of their relations."""
+    people = User.objects.for_company(company).select_related("manager", "cost_centre", "travel_policy")
+    query = query.strip()
+    if query:
+        people = people.filter(
+            Q(username__icontains=query)
+            | Q(given_name__icontains=query)
+            | Q(family_name__icontains=query)
+            | Q(display_name__icontains=query)
+            | Q(work_email__icontains=query)
+            | Q(title__icontains=query)
+        )
+    if status:
+        people = people.filter(is_active=status == "active")
+    return people.order_by("family_name", "given_name", "username", "id")
+
+
 def _pk(value):
     return value.pk if isinstance(value, models.Model) else value
 
@@ -250,8 +389,7 @@ def _apply(*, user: User, data: PersonData, creating: bool) -> None:
         setattr(user, name, values[name])
     if "cost_centre" in present:
         if resolved.cost_centre_name:
-            # An unknown cost centre is created, as TravelPerk does: one read when it exists.
-            resolved.cost_centre, _ = CostCentre.objects.get_or_create(company=company, name=resolved.cost_centre_name)
+            resolved.cost_centre = cost_centre_named(company=company, name=resolved.cost_centre_name)
         _set_relation(user, "cost_centre", resolved.cost_centre, changed)
     if "travel_policy" in present:
         _set_relation(user, "travel_policy", resolved.travel_policy, changed)

@@ -1,5 +1,6 @@
-"""Setting up companies and their admins: what the management commands, the demo seed
-(``travelportal.demo``) and support staff's tools call.
+"""Setting up companies and their admins, and switching a company's SCIM API on or off:
+what Company Settings, the management commands, the demo seed (``travelportal.demo``)
+and support staff's tools call.
 
 Each function is idempotent, because automation runs them again and again: calling one
 with the arguments it was last called with changes nothing.
@@ -118,3 +119,13 @@ def create_company_admin(*, company: Company, email: str, password: str) -> Comp
         user.save(update_fields=[*changed, "updated_at"])
     report_person_changes(company_id=company.pk, changes={user.pk: changed})
     return CompanyAdminResult(user=user, created=False, changed_fields=tuple(changed))
+
+
+def set_scim_enabled(*, company: Company, enabled: bool) -> bool:
+    """Turn the company's SCIM API on or off; returns whether anything changed.
+
+    Turning it off keeps tokens and people as they are: the SCIM endpoints refuse
+    requests until it is turned on again."""
+    updated = Company.objects.filter(pk=company.pk).exclude(scim_enabled=enabled).update(scim_enabled=enabled)
+    company.scim_enabled = enabled
+    return bool(updated)

@@ -1,5 +1,7 @@
-"""Signals the people domain sends, and the one function every writer of a person calls
-to send them; receivers are connected in AppConfig.ready()."""
+"""Signals the people and catalogue domain sends, and the one function every writer of a
+person (``report_person_changes``) or of a catalogue entry (``report_catalogue_changes``)
+calls to send them; receivers are connected in AppConfig.ready(). Packages above
+companies (approvals, webhooks, sign-in) listen; companies knows none of them."""
 
 from __future__ import annotations
 
@@ -14,6 +16,12 @@ from django.dispatch import Signal
 # need be read). Sent inside the writing transaction; receivers that enqueue work must
 # do so on commit.
 people_changed = Signal()
+
+# Sent after catalogue entries (cost centres, invoice profiles, travel policies) of one
+# company were created or changed, by every writer, bulk writes included.
+# kwargs: company_id: int, model: the entries' model, created: list[int], changed: list[int]
+# (their ids). Sent inside the writing transaction.
+catalogue_changed = Signal()
 
 # Sent when a group is about to be deleted, inside the deleting transaction with the
 # group's row locked and while what names it (approval processes) can still see it.
@@ -49,3 +57,17 @@ def report_person_changes(*, company_id: int | None, changes: Mapping[Any, Itera
         sender=report_person_changes, company_id=company_id, user_ids=ids, access_changed=access_changed
     )
     return ids
+
+
+def report_catalogue_changes(
+    *, company_id: int, model: type, created: Iterable[int] = (), changed: Iterable[int] = ()
+) -> None:
+    """Tell the packages that listen (webhooks) which catalogue entries of ``model`` one
+    write created and changed. Every writer of an entry calls it, a bulk ``update()``
+    included, since no ``post_save`` is sent for those rows; nothing is sent when the
+    write changed nothing."""
+    created, changed = list(created), list(changed)
+    if created or changed:
+        catalogue_changed.send(
+            sender=report_catalogue_changes, company_id=company_id, model=model, created=created, changed=changed
+        )

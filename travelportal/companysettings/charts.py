@@ -14,7 +14,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from travelportal.companies.models import Company
-from travelportal.companysettings.activity import SERIES, Bucket, activity_buckets
+from travelportal.provisioning.activity import SERIES, Bucket, activity_buckets
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 COLOURS = {"creates": "#0072B2", "updates": "#009E73", "deactivations": "#CC79A7", "errors": "#D55E00"}

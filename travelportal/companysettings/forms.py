@@ -9,14 +9,18 @@ from django.db.models import Q
 from django.forms.models import fields_for_model
 from django.utils import timezone
 
+from approvals.models import ApprovalProcess
 from travelportal.companies.models import Company, CostCentre, Group, InvoiceProfile, TravelPolicy, User
-from travelportal.companysettings.services import IDP_OWNED_FIELDS, LOCALLY_EDITABLE_FIELDS, editable_fields_for
+from travelportal.companies.people import IDP_OWNED_FIELDS, LOCALLY_EDITABLE_FIELDS, editable_fields_for
 from travelportal.provisioning.models import ProvisioningLogEntry
+from travelportal.tokens.scopes import API_SCOPES
 
-# --- SCIM page ----------------------------------------------------------------------------
+# --- Credentials: SCIM tokens (SCIM page) and API keys (Developers page) --------------------
 
 
-class SecretTokenForm(forms.Form):
+class CredentialForm(forms.Form):
+    """A name and an optional expiry: the form of a SCIM token, and the base of ``ApiKeyForm``."""
+
     name = forms.CharField(
         max_length=100,
         error_messages={"required": "Give the token a name."},
@@ -50,6 +54,27 @@ class SecretTokenForm(forms.Form):
         if value is None:
             return None
         return dt.datetime.combine(value + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+
+
+class ApiKeyForm(CredentialForm):
+    """A name, the scopes (each one an API operation family) and an optional expiry."""
+
+    scopes = forms.MultipleChoiceField(
+        choices=list(API_SCOPES.items()),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one scope."},
+        help_text="What the key may do. Give an integration only the scopes it needs.",
+    )
+
+    field_order = ["name", "scopes", "expires_on"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].error_messages["required"] = "Give the key a name."
+        self.fields["name"].help_text = "So you can tell keys apart, for example “ERP sync”."
+        self.fields[
+            "expires_on"
+        ].help_text = "The key stops working at the end of this day (UTC). Leave empty for no expiry."
 
 
 class ApprovalSettingsForm(forms.Form):
@@ -139,6 +164,15 @@ class CatalogueEntryForm(forms.ModelForm):
             noun = self._meta.model._meta.verbose_name
             raise forms.ValidationError(f"There is already a {noun} named “{name}”.")
         return name
+
+    def values(self) -> dict[str, object]:
+        """The entry's fields as entered, for ``create_catalogue_entry``."""
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+    def changes(self) -> dict[str, object]:
+        """Only the fields the admin changed, for ``update_catalogue_entry``: a field
+        another admin changed meanwhile keeps their value."""
+        return {name: value for name, value in self.values().items() if name in self.changed_data}
 
 
 class _CurrencyMixin:
@@ -350,3 +384,69 @@ class ActivityFilterForm(forms.Form):
         if data["bucket"] == "hour" and data["period"] > self.MAX_HOURLY_DAYS:
             self.add_error("bucket", f"Per-hour charts cover at most {self.MAX_HOURLY_DAYS} days; choose “Per day”.")
         return data
+
+
+# --- Approval processes -------------------------------------------------------------
+
+
+class ProcessFilterForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("", "All kinds"), *ApprovalProcess.Kind.choices], required=False)
+    q = forms.CharField(required=False, max_length=100, label="Requester or approver")
+
+
+class PeopleField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj} ({obj.username})"
+
+
+class ProcessForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(
+        choices=[(ApprovalProcess.Kind.MANUAL, "Manual"), (ApprovalProcess.Kind.DEFAULT, "Company default")],
+        widget=forms.RadioSelect,
+        initial=ApprovalProcess.Kind.MANUAL,
+        help_text="The default process applies to everyone no other process covers.",
+    )
+    requesters = PeopleField(queryset=User.objects.none(), required=False, help_text="Whose trips this approves.")
+    requester_groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.none(),
+        required=False,
+        help_text="Everyone in these groups, joining and leaving as their memberships change.",
+    )
+    step_1 = PeopleField(queryset=User.objects.none(), label="Step 1 approvers")
+    step_2 = PeopleField(queryset=User.objects.none(), required=False, label="Step 2 approvers (optional)")
+    step_3 = PeopleField(queryset=User.objects.none(), required=False, label="Step 3 approvers (optional)")
+
+    def __init__(self, *args, company: Company, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        people = User.objects.for_company(company).filter(is_active=True)
+        for name in ("requesters", "step_1", "step_2", "step_3"):
+            self.fields[name].queryset = people
+            self.fields[name].widget.attrs["size"] = 8
+        self.fields["requester_groups"].queryset = Group.objects.for_company(company)
+        self.fields["requester_groups"].widget.attrs["size"] = 6
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("step_3") and not cleaned.get("step_2"):
+            self.add_error("step_3", "Fill step 2 before step 3.")
+        manual = cleaned.get("kind") == ApprovalProcess.Kind.MANUAL
+        if manual and not cleaned.get("requesters") and not cleaned.get("requester_groups"):
+            self.add_error("requesters", "A manual process needs at least one requester: a person or a group.")
+        return cleaned
+
+    @property
+    def steps(self) -> list[list[User]]:
+        return [list(self.cleaned_data[f"step_{n}"]) for n in (1, 2, 3) if self.cleaned_data.get(f"step_{n}")]
+
+    @classmethod
+    def initial_for(cls, process: ApprovalProcess) -> dict:
+        initial = {
+            "name": process.name,
+            "kind": process.kind,
+            "requesters": list(process.requesters.all()),
+            "requester_groups": list(process.requester_groups.all()),
+        }
+        for step in process.steps.all():
+            initial[f"step_{step.position}"] = list(step.approvers.all())
+        return initial

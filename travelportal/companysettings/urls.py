@@ -7,6 +7,7 @@ from django.urls import path, re_path
 
 from travelportal.companysettings.views import (
     activity,
+    approvals,
     audit,
     catalogue,
     developers,
@@ -48,6 +49,11 @@ urlpatterns = [
     path("groups/", groups.group_list, name="groups"),
     path("groups/<uuid:pk>/", groups.group_detail, name="group"),
     path("groups/<uuid:pk>/edit/", groups.group_edit, name="group-edit"),
+    path("approval-processes/", approvals.process_list, name="approval-processes"),
+    path("approval-processes/new/", approvals.process_edit, name="approval-process-create"),
+    path("approval-processes/<int:pk>/", approvals.process_detail, name="approval-process"),
+    path("approval-processes/<int:pk>/edit/", approvals.process_edit, name="approval-process-edit"),
+    path("approval-processes/<int:pk>/delete/", approvals.process_delete, name="approval-process-delete"),
     path("provisioning-activity/", activity.provisioning_activity, name="activity"),
     path("audit/", audit.audit_trail, name="audit"),
 ]

@@ -35,15 +35,13 @@ from approvals.models import Trip
 from approvals.services.approval_settings import configure_approvals
 from approvals.services.chain_rebuilds import repair_approval_processes
 from approvals.services.trips import approve_trip, create_trip, decline_trip
-from travelportal.api.keys import issue_api_key
-from travelportal.api.models import ApiKey
 from travelportal.companies.catalogue import CatalogueImportResult, import_catalogue
+from travelportal.companies.groups import set_group_policy
 from travelportal.companies.models import Company, Group, TravelPolicy, User
 from travelportal.companies.services import CompanyAdminResult, CompanyResult, create_company, create_company_admin
-from travelportal.companysettings.services import set_group_policy
 from travelportal.provisioning.models import ProvisioningLogEntry
-from travelportal.tokens.models import SecretToken
-from travelportal.tokens.services import issue_secret_token
+from travelportal.tokens.models import Credential
+from travelportal.tokens.services import issue_credential
 
 DEMO_SLUG = "demo"
 DEMO_NAME = "Demo Travel Co"
@@ -315,8 +313,9 @@ def populate_demo_company(*, company: Company) -> DemoPopulation:
     """Provision the demo's people and groups over SCIM, switch on automatic approvals at
     depth 2, and file trips in each state. Safe to run again (see the module docstring)."""
     result = DemoPopulation()
-    SecretToken.objects.filter(company=company, name=SEED_TOKEN_NAME).delete()
-    _, token = issue_secret_token(company=company, name=SEED_TOKEN_NAME)
+    credentials = Credential.objects.for_company(company)
+    credentials.of_kind(Credential.Kind.SCIM_TOKEN).filter(name=SEED_TOKEN_NAME).delete()
+    _, token = issue_credential(company=company, kind=Credential.Kind.SCIM_TOKEN, name=SEED_TOKEN_NAME)
     scim = InProcessScim(token)
 
     result.people_created, result.refused_requests = _provision_people(scim, company)
@@ -332,8 +331,12 @@ def populate_demo_company(*, company: Company) -> DemoPopulation:
     for login, password in (DEMO_MANAGER, DEMO_TRAVELLER):
         _give_password(User.objects.for_company(company).with_username(login).get(), password)
         result.logins[login] = password
-    if not ApiKey.objects.for_company(company).filter(name=DEMO_API_KEY_NAME, revoked_at__isnull=True).exists():
-        issue_api_key(company=company, name=DEMO_API_KEY_NAME, scopes=["trips:read"])
+    if (
+        not credentials.of_kind(Credential.Kind.API_KEY)
+        .filter(name=DEMO_API_KEY_NAME, revoked_at__isnull=True)
+        .exists()
+    ):
+        issue_credential(company=company, kind=Credential.Kind.API_KEY, name=DEMO_API_KEY_NAME, scopes=["trips:read"])
     result.trips_created = _file_trips(company)
     return result
 

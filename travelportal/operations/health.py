@@ -124,7 +124,7 @@ class ChainOutboxCheck(HealthCheck):
         await sync_to_async(self._check)()
 
     def _check(self) -> None:
-        from approvals.services.chain_rebuilds import outbox_state
+        from approvals.services.outbox_state import outbox_state
 
         try:
             oldest = outbox_state().oldest

@@ -14,16 +14,16 @@ the numbers do not depend on which worker answered. The directory must be emptie
 before the processes start (``make up`` does) and be shared by processes on one host:
 Celery's task metrics reach ``/metrics`` only from a worker on the web's host.
 
-The outbox's depth and age are not counted as they change but computed at scrape time
-from the table (``ChainOutboxCollector``), so they are right whichever process wrote.
+Metrics that domain code reports belong to the package that reports them and are
+registered there (``approvals.metrics``: chain rebuild times, and the outbox's depth and
+age, computed at scrape time by ``ChainOutboxCollector``); this module exposes them with
+the request and task metrics it records itself.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
-from django.utils import timezone
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -32,9 +32,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
-from prometheus_client.registry import Collector
+
+from approvals.metrics import ChainOutboxCollector
 
 REQUESTS = Counter(
     "travelportal_http_requests",
@@ -68,13 +68,6 @@ CELERY_TASK_SECONDS = Histogram(
     ["task"],
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
 )
-CHAIN_REBUILD_SECONDS = Histogram(
-    "travelportal_chain_rebuild_duration_seconds",
-    "Time one rebuild of a company's approval chains took, by scope (people: the changed people; full).",
-    ["scope"],
-    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
-)
-
 # SCIM outcomes by status code; any other 4xx and 5xx fall into the two catch-alls.
 _SCIM_OUTCOMES = {
     401: "unauthorized",
@@ -91,31 +84,6 @@ def scim_outcome(status: int) -> str:
     if status < 400:
         return "success"
     return _SCIM_OUTCOMES.get(status) or ("client_error" if status < 500 else "server_error")
-
-
-def observe_chain_rebuild(*, seconds: float, full: bool) -> None:
-    CHAIN_REBUILD_SECONDS.labels("full" if full else "people").observe(seconds)
-
-
-class ChainOutboxCollector(Collector):
-    """The approval rebuild outbox's depth and the age of its oldest change, read at
-    scrape time (one aggregate query over a table that is normally near empty)."""
-
-    def collect(self) -> Iterator[Metric]:
-        from approvals.services.chain_rebuilds import outbox_state
-
-        outbox = outbox_state()
-        age = (timezone.now() - outbox.oldest).total_seconds() if outbox.oldest else 0.0
-        yield GaugeMetricFamily(
-            "travelportal_chain_outbox_waiting_changes",
-            "People changes waiting in the approval rebuild outbox.",
-            value=outbox.waiting,
-        )
-        yield GaugeMetricFamily(
-            "travelportal_chain_outbox_oldest_age_seconds",
-            "Age of the oldest change waiting in the approval rebuild outbox (0 when empty).",
-            value=age,
-        )
 
 
 def exposition() -> tuple[bytes, str]:

@@ -19,7 +19,7 @@ import structlog
 from django.http import HttpRequest, HttpResponse
 
 from travelportal.operations import metrics
-from travelportal.operations.request_ids import HEADER, META_KEY, request_id_from
+from travelportal.request_ids import HEADER, META_KEY, request_id_from
 
 logger = structlog.get_logger()
 LOGGER_NAME = "travelportal.request"

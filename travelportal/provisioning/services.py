@@ -9,8 +9,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from travelportal.companies.models import Company, User
-from travelportal.operations.request_ids import current_request_id
 from travelportal.provisioning.models import ProvisioningLogEntry
+from travelportal.request_ids import current_request_id
 from travelportal.retention import delete_in_batches
 
 
@@ -68,7 +68,7 @@ def record_scim_request(
     """Record one SCIM request: a single INSERT, no reads (it runs on every request).
 
     The body is stored without secrets; ``user_id`` is the id of the person touched; the
-    entry carries the request's id (``travelportal.operations.request_ids``)."""
+    entry carries the request's id (``travelportal.request_ids``)."""
     company_id = company if isinstance(company, int) else company.pk
     # savepoint=False: inside a caller's transaction there is nothing to undo on its own.
     with transaction.atomic(savepoint=False), without_waiting_for_the_disk():

@@ -7,15 +7,18 @@ migration, the only time that is possible) for subclasses that carry ``company``
 company's SCIM connection keeps working after the admin who authorized it leaves or is
 deactivated by SCIM.
 
-Secret tokens (for identity providers without the gallery OAuth flow, and for
-``issue_scim_token``) are stored only as a SHA-256 hash, and so are OAuth access and
-refresh tokens (django-oauth-toolkit's ``token_checksum``, its ``token`` column left blank
-under COMPLIANT_BCP_RFC9700_TOKEN_STORAGE).
+The long-lived secrets a company's admin creates are one model, ``Credential``, of two
+kinds: SCIM tokens (``tps_…``, for identity providers without the gallery OAuth flow, and
+for ``issue_scim_token``) and REST API keys (``tpk_…``). They are stored only as a SHA-256
+hash, and so are OAuth access and refresh tokens (django-oauth-toolkit's
+``token_checksum``, its ``token`` column left blank under
+COMPLIANT_BCP_RFC9700_TOKEN_STORAGE).
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
@@ -23,8 +26,7 @@ from django.utils import timezone
 from oauth2_provider.models import AbstractAccessToken, AbstractRefreshToken
 
 from travelportal.companies.models import Company
-
-SCIM_SCOPES = ("scim:read", "scim:write", "scim:delete")
+from travelportal.tokens.scopes import API_SCOPES, SCIM_SCOPES
 
 
 def hash_token(raw: str) -> str:
@@ -69,51 +71,95 @@ class RefreshToken(AbstractRefreshToken):
         swappable = "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL"
 
 
-class SecretTokenQuerySet(models.QuerySet):
-    def for_company(self, company: Company) -> SecretTokenQuerySet:
+class CredentialQuerySet(models.QuerySet):
+    def for_company(self, company: Company) -> CredentialQuerySet:
         return self.filter(company=company)
 
-    def usable(self) -> SecretTokenQuerySet:
-        now = timezone.now()
+    def of_kind(self, kind: Credential.Kind) -> CredentialQuerySet:
+        return self.filter(kind=kind)
+
+    def usable(self) -> CredentialQuerySet:
+        """Not revoked and not expired."""
         return self.filter(revoked_at__isnull=True).filter(
-            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=timezone.now())
         )
 
 
-class SecretToken(models.Model):
-    """A long-lived bearer token for a company's SCIM API; only its hash is stored."""
+class Credential(models.Model):
+    """A long-lived secret of a company: a SCIM token or a REST API key.
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="secret_tokens")
+    It belongs to the company, not to the admin who created it: ``created_by`` is only shown
+    in the list (NULL for API keys, and once that person is deleted), and nothing checks
+    that person when the credential is used.
+    Only the SHA-256 of the value is stored; ``prefix``, its first characters, tells
+    credentials apart in lists. What each kind starts with and may be granted is in
+    ``CREDENTIAL_KINDS``; travelportal.tokens.services issues, finds and revokes them.
+    """
+
+    class Kind(models.TextChoices):
+        SCIM_TOKEN = "scim_token", "SCIM token"
+        API_KEY = "api_key", "API key"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, editable=False)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="credentials")
     name = models.CharField(max_length=100)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    # The first characters of the token, shown in lists so admins can tell tokens apart.
     prefix = models.CharField(max_length=16, editable=False)
-    scope = models.CharField(max_length=100, default=" ".join(SCIM_SCOPES))
+    # Space-separated scopes of the kind's table (travelportal.tokens.scopes).
+    scope = models.CharField(max_length=500)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    # A default rather than auto_now_add, so the migration from the two former models
+    # could keep each row's own creation time.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = SecretTokenQuerySet.as_manager()
+    objects = CredentialQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["scim_token", "api_key"]), name="credential_kind_known"
+            ),
+            models.CheckConstraint(condition=~models.Q(scope=""), name="credential_has_a_scope"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
     @property
-    def scopes(self) -> set[str]:
-        return set(self.scope.split())
+    def scopes(self) -> frozenset[str]:
+        return frozenset(self.scope.split())
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
     @property
     def is_usable(self) -> bool:
-        if self.revoked_at is not None:
-            return False
-        return self.expires_at is None or self.expires_at > timezone.now()
+        return self.revoked_at is None and not self.is_expired
+
+
+@dataclass(frozen=True)
+class CredentialKind:
+    """What sets one kind of credential apart from the other."""
+
+    # Every value of the kind starts with it, so a lookup knows the kind before hashing.
+    prefix: str
+    # What a credential of the kind may be granted, in the order lists show them.
+    scopes: dict[str, str]
+    # How messages name one ("A key needs a name…").
+    noun: str
+
+
+CREDENTIAL_KINDS: dict[Credential.Kind, CredentialKind] = {
+    Credential.Kind.SCIM_TOKEN: CredentialKind(prefix="tps_", scopes=SCIM_SCOPES, noun="token"),
+    Credential.Kind.API_KEY: CredentialKind(prefix="tpk_", scopes=API_SCOPES, noun="key"),
+}
 
 
 class CompanyApplication(models.Model):

@@ -27,7 +27,8 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import get_scopes_backend
 from oauthlib.oauth2.rfc6749 import errors
 
-from travelportal.tokens.models import SCIM_SCOPES, CompanyApplication, hash_token
+from travelportal.tokens.models import CompanyApplication, hash_token
+from travelportal.tokens.scopes import SCIM_SCOPES
 from travelportal.tokens.sealing import open_successor, seal_successor
 
 AccessToken = get_access_token_model()

@@ -1,11 +1,14 @@
-"""Issuing, finding and revoking the credentials of a company's SCIM API."""
+"""The company's credentials: issuing, finding and revoking SCIM tokens and API keys
+(``Credential``), resolving a SCIM bearer token, and the Entra OAuth connection."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -19,12 +22,13 @@ from oauth2_provider.models import (
 
 from travelportal.companies.models import Company, User
 from travelportal.querysets import only_match
-from travelportal.tokens.models import SCIM_SCOPES, SecretToken, hash_token
+from travelportal.tokens.models import CREDENTIAL_KINDS, Credential, hash_token
 
-SECRET_TOKEN_PREFIX = "tps_"
-# Writing last_used_at on every request would make every SCIM call a write; once a
-# minute is precise enough for the "last used" column.
+# Writing last_used_at on every request would make every call a write; once a minute is
+# precise enough for the "last used" column.
 LAST_USED_RESOLUTION_SECONDS = 60
+# How many characters of the value after its kind's prefix a list shows.
+SHOWN_CHARACTERS = 6
 
 
 @dataclass(frozen=True)
@@ -33,72 +37,136 @@ class BearerCredential:
 
     company: Company
     scopes: frozenset[str]
-    token: object  # SecretToken or the swapped AccessToken
+    token: object  # Credential or the swapped AccessToken
 
 
-def issue_secret_token(
-    *, company: Company, name: str, created_by: User | None = None, expires_at: datetime | None = None
-) -> tuple[SecretToken, str]:
-    """Create a secret token; returns the row and the plain value, which is never stored."""
-    raw = SECRET_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = SecretToken.objects.create(
+def clean_scopes(*, kind: Credential.Kind, scopes: Iterable[str]) -> list[str]:
+    """The given scopes in the order of the kind's table (``CREDENTIAL_KINDS``); a scope
+    of another table (a SCIM scope for an API key) is unknown, and none at all is refused."""
+    known = CREDENTIAL_KINDS[kind].scopes
+    wanted = {scope.strip() for scope in scopes if scope.strip()}
+    unknown = sorted(wanted - set(known))
+    if unknown:
+        raise ValidationError({"scopes": f"Unknown scopes: {', '.join(unknown)}. Known: {', '.join(known)}."})
+    if not wanted:
+        raise ValidationError({"scopes": "Choose at least one scope."})
+    return [scope for scope in known if scope in wanted]
+
+
+def issue_credential(
+    *,
+    company: Company,
+    kind: Credential.Kind,
+    name: str,
+    scopes: Iterable[str] | None = None,
+    created_by: User | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[Credential, str]:
+    """Create a credential of ``kind`` for ``company``; returns the row and the plain value,
+    which is stored only as its SHA-256 and so can be shown only this once.
+
+    The name (stripped) must be 1 to 100 characters; ``scopes`` must come from the kind's
+    table, every one of them when None; ``expires_at``, if given, must be in the future.
+    A refusal is a ``ValidationError`` keyed by ``name``, ``scopes`` or ``expires_at``,
+    and nothing is written.
+    """
+    rules = CREDENTIAL_KINDS[kind]
+    name = name.strip()
+    if not name or len(name) > Credential._meta.get_field("name").max_length:
+        raise ValidationError({"name": f"A {rules.noun} needs a name of 1 to 100 characters."})
+    granted = clean_scopes(kind=kind, scopes=rules.scopes if scopes is None else scopes)
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "The expiry must be in the future."})
+    raw = rules.prefix + secrets.token_urlsafe(32)
+    credential = Credential.objects.create(
+        kind=kind,
         company=company,
         name=name,
         token_hash=hash_token(raw),
-        prefix=raw[: len(SECRET_TOKEN_PREFIX) + 6],
-        scope=" ".join(SCIM_SCOPES),
+        prefix=raw[: len(rules.prefix) + SHOWN_CHARACTERS],
+        scope=" ".join(granted),
         created_by=created_by,
         expires_at=expires_at,
     )
-    return token, raw
+    return credential, raw
 
 
-def revoke_secret_token(*, token: SecretToken) -> None:
-    """Revoke a secret token; it stops working on the next request. Idempotent."""
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+def revoke_credential(*, credential: Credential) -> None:
+    """Revoke a credential; requests using it are refused from the next one on. Revoking
+    it again keeps the first time."""
+    if credential.revoked_at is None:
+        credential.revoked_at = timezone.now()
+        credential.save(update_fields=["revoked_at"])
+
+
+def kind_of(raw: str) -> Credential.Kind | None:
+    """The kind of credential a plain value is, by its prefix; None for anything else (an
+    OAuth access token, say)."""
+    return next((kind for kind, rules in CREDENTIAL_KINDS.items() if raw.startswith(rules.prefix)), None)
+
+
+def find_credential(raw: str, *, kind: Credential.Kind) -> Credential | None:
+    """The usable (not revoked, not expired) credential of ``kind`` with this plain value,
+    with its company, or None; a value of another kind is None without a query. Notes the
+    use (``note_use``)."""
+    if kind_of(raw) != kind:
+        return None
+    credential = only_match(
+        Credential.objects.of_kind(kind).usable().select_related("company").filter(token_hash=hash_token(raw))
+    )
+    if credential is not None:
+        note_use(credential)
+    return credential
+
+
+def note_use(credential, *, now: datetime | None = None) -> None:
+    """Set ``last_used_at`` of a ``Credential`` or an OAuth access token, at most once per
+    ``LAST_USED_RESOLUTION_SECONDS``, with an ``UPDATE`` that skips the model's signals."""
+    now = now or timezone.now()
+    last = credential.last_used_at
+    if last is None or (now - last).total_seconds() >= LAST_USED_RESOLUTION_SECONDS:
+        type(credential).objects.filter(pk=credential.pk).update(last_used_at=now)
+        credential.last_used_at = now
 
 
 def find_bearer_credential(raw: str) -> BearerCredential | None:
-    """Resolve a bearer token to its company and scopes, or None if it is not usable.
+    """Resolve a SCIM bearer token to its company and scopes, or None if it is not usable.
 
-    Secret tokens are looked up by hash; anything else is tried as an OAuth access token
-    issued by django-oauth-toolkit (looked up by its checksum). The person who created or
-    authorized the token is deliberately not consulted.
+    A SCIM token (``tps_…``) is looked up by hash; an API key (``tpk_…``) is no SCIM
+    credential; anything else is tried as an OAuth access token issued by
+    django-oauth-toolkit (looked up by its checksum). The person who created or authorized
+    the token is deliberately not consulted.
     """
     if not raw:
         return None
-    now = timezone.now()
-    if raw.startswith(SECRET_TOKEN_PREFIX):
-        token = only_match(SecretToken.objects.usable().select_related("company").filter(token_hash=hash_token(raw)))
-        if token is None:
+    if kind_of(raw) is not None:
+        credential = find_credential(raw, kind=Credential.Kind.SCIM_TOKEN)
+        if credential is None:
             return None
-        _touch(token, now)
-        return BearerCredential(company=token.company, scopes=frozenset(token.scopes), token=token)
+        return BearerCredential(company=credential.company, scopes=credential.scopes, token=credential)
 
+    now = timezone.now()
     AccessToken = get_access_token_model()
     token = only_match(
         AccessToken.objects.select_related("company").filter(token_checksum=hash_token(raw), expires__gt=now)
     )
     if token is None:
         return None
-    _touch(token, now)
+    note_use(token, now=now)
     return BearerCredential(company=token.company, scopes=frozenset(token.scope.split()), token=token)
 
 
-def _touch(token, now: datetime) -> None:
-    last = token.last_used_at
-    if last is None or (now - last).total_seconds() >= LAST_USED_RESOLUTION_SECONDS:
-        type(token).objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
-
-
-def list_company_tokens(*, company: Company) -> QuerySet[SecretToken]:
-    """The company's secret tokens that are not revoked, newest first, for the Company
-    Settings list (name, creator, created, last used, expiry). Expired tokens stay listed
-    so the admin sees why an integration stopped; check ``is_usable`` to tell them apart."""
-    return SecretToken.objects.for_company(company).filter(revoked_at__isnull=True).select_related("created_by")
+def list_company_credentials(*, company: Company, kind: Credential.Kind) -> QuerySet[Credential]:
+    """The company's credentials of ``kind`` that are not revoked, newest first, with their
+    creator, for the Company Settings lists (name, prefix, scopes, created, last used,
+    expiry). Expired ones stay listed so the admin sees why an integration stopped; check
+    ``is_usable`` to tell them apart."""
+    return (
+        Credential.objects.for_company(company)
+        .of_kind(kind)
+        .filter(revoked_at__isnull=True)
+        .select_related("created_by")
+    )
 
 
 # --- The Entra gallery application (OAuth 2.0 client) ----------------------------------

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-from django.db import DatabaseError
 from oauth2_provider.models import clear_expired
 
+from travelportal.retention import retention_task
 
-@shared_task(
-    name="tokens.clear_expired_oauth_tokens",
-    autoretry_for=(DatabaseError,),
-    retry_backoff=60,
-    max_retries=5,
-    acks_late=True,
-)
+
+@retention_task("tokens.clear_expired_oauth_tokens")
 def clear_expired_oauth_tokens() -> None:
     """Delete expired and revoked OAuth tokens and codes (django-oauth-toolkit's
     ``clear_expired``, as its ``cleartokens`` command does).

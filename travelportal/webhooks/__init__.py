@@ -2,6 +2,9 @@
 them signed, retried with backoff and logged (TravelPerk's webhooks, with the Standard
 Webhooks headers beside TravelPerk's).
 
-``emit_event`` (in ``travelportal.webhooks.services``) is the one way to send an event;
-the event names are listed once, in ``travelportal.webhooks.events``.
+``emit_event`` (in ``travelportal.webhooks.outbox``) is the one way to send an event; the
+event names are listed once, in ``travelportal.webhooks.events``, and where each comes
+from is ``travelportal.webhooks.receivers``. Subscriptions are written by
+``travelportal.webhooks.subscriptions`` (the REST API's ``/api/webhooks`` and Company
+Settings call it) and delivered by ``travelportal.webhooks.delivery``.
 """

@@ -7,10 +7,8 @@ sends a webhook event.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from functools import partial
-from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,8 +17,7 @@ from travelportal.companies.models import Company
 from travelportal.webhooks.events import EVENTS
 from travelportal.webhooks.models import Delivery, Subscription
 from travelportal.webhooks.payloads import envelope
-
-logger = logging.getLogger(__name__)
+from travelportal.webhooks.tasks import enqueue_delivery
 
 
 def emit_event(*, company: Company | int, event: str, payload: Mapping | Callable[[], Mapping]) -> list[Delivery]:
@@ -52,20 +49,3 @@ def emit_event(*, company: Company | int, event: str, payload: Mapping | Callabl
     for delivery in deliveries:
         transaction.on_commit(partial(enqueue_delivery, delivery_id=delivery.pk))
     return deliveries
-
-
-def enqueue_delivery(*, delivery_id: UUID, attempt: int = 1, countdown: float = 0) -> bool:
-    """Hand one attempt of a delivery to Celery; False when the broker refused it.
-
-    Runs after commit, so it is not Celery's ``delay_on_commit``: a broker that is down
-    must not fail the request whose transaction already committed (as
-    ``approvals.services.outbox`` does). The delivery row says when it is due, and the
-    sweep (``travelportal.webhooks.tasks.sweep_webhook_deliveries``) enqueues it again."""
-    from travelportal.webhooks.tasks import deliver_webhook  # the tasks enqueue through here too
-
-    try:
-        deliver_webhook.apply_async(args=[str(delivery_id), attempt], countdown=countdown, retry=False)
-    except Exception:
-        logger.warning("Could not enqueue webhook delivery %s; the sweep will.", delivery_id, exc_info=True)
-        return False
-    return True

@@ -1,5 +1,6 @@
-"""Where the portal's events come from: receivers of Django's ``post_save`` for the rows
-that record them, so no domain module needs to know webhooks exist.
+"""Where the portal's events come from: receivers of the signals the domain sends
+(``travelportal.companies.signals``) and of Django's ``post_save`` for the rows that
+record them, so no domain module needs to know webhooks exist.
 
 * ``user.provisioned``: a person of a company is created. ``user.deactivated``: a saved
   person's ``is_active`` became false, or an active person was deleted (``deleted_at``
@@ -14,9 +15,9 @@ that record them, so no domain module needs to know webhooks exist.
   so the approvers are the ones the approvals code computes for that step
   (``approvals.services.routing.current_step_approvers``, which it uses itself).
 * ``cost_center.created`` / ``cost_center.updated``: a cost centre is created (Company
-  Settings, a catalogue import, SCIM naming an unknown one) / saved again (renamed,
-  archived, restored). Bulk ``QuerySet.update()`` sends no signal: code that updates
-  cost centres that way calls ``emit_event`` itself.
+  Settings, the REST API, a catalogue import, SCIM naming an unknown one) / changed
+  (renamed, archived or restored, one or in bulk, or its members replaced), as every
+  writer of the catalogue reports it (``report_catalogue_changes``).
 
 Each receiver hands ``emit_event`` a payload function, so writes of a company without
 subscriptions cost one read.
@@ -24,11 +25,14 @@ subscriptions cost one read.
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.db.models.signals import post_save
 
 from approvals.models import Trip, TripEvent
 from approvals.services.routing import company_admins, current_step_approvers
 from travelportal.companies.models import CostCentre, User
+from travelportal.companies.signals import catalogue_changed
 from travelportal.webhooks import payloads
 from travelportal.webhooks.outbox import emit_event
 
@@ -41,7 +45,7 @@ def connect() -> None:
     post_save.connect(user_saved, sender=User, dispatch_uid="webhooks.user_saved")
     post_save.connect(trip_saved, sender=Trip, dispatch_uid="webhooks.trip_saved")
     post_save.connect(trip_event_saved, sender=TripEvent, dispatch_uid="webhooks.trip_event_saved")
-    post_save.connect(cost_centre_saved, sender=CostCentre, dispatch_uid="webhooks.cost_centre_saved")
+    catalogue_changed.connect(catalogue_entries_changed, dispatch_uid="webhooks.catalogue_entries_changed")
 
 
 def user_saved(sender, *, instance: User, created: bool, raw: bool = False, update_fields=None, **kwargs) -> None:
@@ -87,8 +91,10 @@ def _waiting_for(event: TripEvent) -> list[User]:
     return current_step_approvers(trip=trip, process=trip.process, admins=company_admins(trip.company))
 
 
-def cost_centre_saved(sender, *, instance: CostCentre, created: bool, raw: bool = False, **kwargs) -> None:
-    if raw:
+def catalogue_entries_changed(sender, *, company_id: int, model: type, created: list, changed: list, **kwargs) -> None:
+    if model is not CostCentre:
         return
-    event = "cost_center.created" if created else "cost_center.updated"
-    emit_event(company=instance.company_id, event=event, payload=lambda: payloads.cost_center_data(instance))
+    centres = CostCentre.objects.in_bulk([*created, *changed])
+    for event, ids in (("cost_center.created", created), ("cost_center.updated", changed)):
+        for centre in (centres[pk] for pk in ids if pk in centres):
+            emit_event(company=company_id, event=event, payload=partial(payloads.cost_center_data, centre))

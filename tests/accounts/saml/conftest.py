@@ -1,4 +1,4 @@
-"""SSO tests run against a real SAML identity provider (``tests.sso.idp.TestIdp``,
+"""SSO tests run against a real SAML identity provider (``tests.accounts.saml.idp.TestIdp``,
 pysaml2's own IdP with its own keys, on a local port). pysaml2 needs Debian's xmlsec1:
 without it these tests skip, saying so, except in CI (``CI=true``), where they fail."""
 
@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from tests.sso.idp import TestIdp, authn_request_query
+from tests.accounts.saml.idp import TestIdp, authn_request_query
 
 CLAIMS = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.sso.conftest import configure
+from tests.accounts.saml.conftest import configure
 from travelportal.accounts.models import SsoSignInEvent
 
 pytestmark = pytest.mark.django_db

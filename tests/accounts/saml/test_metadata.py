@@ -9,7 +9,7 @@ import pytest
 import xmlschema
 from defusedxml import ElementTree
 
-from tests.sso.conftest import configure
+from tests.accounts.saml.conftest import configure
 from travelportal.accounts.saml.services import rotate_sp_certificate, set_up_sso
 
 pytestmark = pytest.mark.django_db

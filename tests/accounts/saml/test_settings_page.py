@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.sso.conftest import configure, sign_in_through
+from tests.accounts.saml.conftest import configure, sign_in_through
 from travelportal.accounts.models import IdpCertificate, SsoConfiguration, SsoEmailDomain, SsoSignInEvent
 from travelportal.accounts.saml.services import set_up_sso
 

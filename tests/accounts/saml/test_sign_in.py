@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 from saml2.response import IncorrectlySigned
 
-from tests.sso.conftest import configure, sign_in_through, signed_in_user_id, start
-from tests.sso.idp import TestIdp, authn_request_query
+from tests.accounts.saml.conftest import configure, sign_in_through, signed_in_user_id, start
+from tests.accounts.saml.idp import TestIdp, authn_request_query
 from travelportal.accounts.models import SamlRequest, SeenAssertion, SsoSignInEvent, UserSession
 from travelportal.companies.models import User
 

@@ -3,17 +3,21 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status
+from rest_framework import mixins, status
 from rest_framework.response import Response
 
 from travelportal.api.idempotency import idempotent
 from travelportal.api.pagination import EnvelopePagination
 from travelportal.api.serializers import InvoiceProfileSerializer, TravelPolicySerializer
 from travelportal.api.views.base import ApiViewSet
+from travelportal.companies.catalogue import (
+    archive_catalogue_entry,
+    create_catalogue_entry,
+    restore_catalogue_entry,
+    update_catalogue_entry,
+)
 from travelportal.companies.models import InvoiceProfile, TravelPolicy
-from travelportal.companysettings.services import archive_catalogue_entry, restore_catalogue_entry
 
 
 class InvoiceProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
@@ -22,6 +26,7 @@ class InvoiceProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ap
     queryset = InvoiceProfile.objects.none()
     pagination_class = EnvelopePagination.named("profiles")
     lookup_value_regex = r"\d{1,18}"
+    change_field = "change_seq"
     required_scopes = {"list": "trips:read", "retrieve": "trips:read"}
 
     def get_queryset(self):
@@ -34,6 +39,7 @@ class TravelPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
     queryset = TravelPolicy.objects.none()
     pagination_class = EnvelopePagination.named("travel_policies")
     lookup_value_regex = r"\d{1,18}"
+    change_field = "change_seq"
     required_scopes = {
         "list": "policies:read",
         "retrieve": "policies:read",
@@ -49,31 +55,16 @@ class TravelPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
     def create(self, request):
         data = self.valid_data(TravelPolicySerializer)
         archive = data.pop("archive", False)
-        policy = self._save(TravelPolicy(company=self.caller.company, **data), fields=None)
-        if archive:
-            archive_catalogue_entry(entry=policy)
+        policy = create_catalogue_entry(company=self.caller.company, model=TravelPolicy, values=data, archived=archive)
         return Response(TravelPolicySerializer(policy).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk: str):
         policy = self.get_object()
         data = self.valid_data(TravelPolicySerializer, instance=policy, partial=True)
         archive = data.pop("archive", None)
-        for name, value in data.items():
-            setattr(policy, name, value)
-        if data:
-            policy = self._save(policy, fields=[*data, "updated_at"])
+        update_catalogue_entry(entry=policy, changes=data)
         if archive is True:
             archive_catalogue_entry(entry=policy)
         elif archive is False:
             restore_catalogue_entry(entry=policy)
         return Response(TravelPolicySerializer(policy).data)
-
-    @staticmethod
-    def _save(policy: TravelPolicy, *, fields: list[str] | None) -> TravelPolicy:
-        try:
-            with transaction.atomic():
-                policy.save(update_fields=fields)
-        except IntegrityError:
-            # Two writers saving one name at once: the constraint caught what validation could not.
-            raise serializers.ValidationError({"name": "There is already a travel policy with this name."}) from None
-        return policy

@@ -1,19 +1,15 @@
-"""Cost centres, in TravelPerk's shapes: ``/cost_centers``."""
+"""Cost centres, in TravelPerk's shapes: ``/cost_centers``. Every write is a function of
+the catalogue and people domain (``travelportal.companies.catalogue`` and ``.people``),
+the same ones Company Settings calls."""
 
 from __future__ import annotations
 
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from travelportal.api.cost_centres import (
-    archive_cost_centres,
-    attach_members,
-    create_cost_centre,
-    replace_cost_centre_members,
-    update_cost_centre,
-)
 from travelportal.api.idempotency import idempotent
 from travelportal.api.pagination import EnvelopePagination
 from travelportal.api.people import people_of_company
@@ -26,9 +22,33 @@ from travelportal.api.serializers import (
     MembersSerializer,
 )
 from travelportal.api.views.base import ApiViewSet
-from travelportal.companies.models import CostCentre
+from travelportal.companies.catalogue import (
+    archive_catalogue_entries,
+    archive_catalogue_entry,
+    create_catalogue_entry,
+    restore_catalogue_entry,
+    update_catalogue_entry,
+)
+from travelportal.companies.models import CostCentre, User
+from travelportal.companies.people import replace_cost_centre_members
 
 READ, WRITE = "cost_centers:read", "cost_centers:write"
+
+
+def attach_members(centres: list[CostCentre]) -> list[CostCentre]:
+    """Set ``members`` on each centre (its live people, by name), in one query for all."""
+    members: dict[int, list[User]] = {centre.pk: [] for centre in centres}
+    people = (
+        User.objects.live()
+        .filter(cost_centre__in=list(members))
+        .only("id", "given_name", "family_name", "work_email", "cost_centre_id")
+        .order_by("family_name", "given_name", "username", "id")
+    )
+    for person in people:
+        members[person.cost_centre_id].append(person)
+    for centre in centres:
+        centre.members = members[centre.pk]
+    return centres
 
 
 class CostCentreViewSet(ApiViewSet):
@@ -37,6 +57,7 @@ class CostCentreViewSet(ApiViewSet):
     queryset = CostCentre.objects.none()
     pagination_class = EnvelopePagination.named("cost_centers")
     lookup_value_regex = r"\d{1,18}"
+    change_field = "change_seq"
     required_scopes = {
         "list": READ,
         "retrieve": READ,
@@ -62,19 +83,29 @@ class CostCentreViewSet(ApiViewSet):
     @idempotent
     def create(self, request):
         data = self.valid_data(CostCentreCreateSerializer)
-        return self._answer(create_cost_centre(company=self.caller.company, name=data["name"]), status.HTTP_201_CREATED)
+        centre = create_catalogue_entry(company=self.caller.company, model=CostCentre, values={"name": data["name"]})
+        return self._answer(centre, status.HTTP_201_CREATED)
 
     @extend_schema(request=CostCentreUpdateSerializer, responses={200: CostCentreSerializer})
     def partial_update(self, request, pk: str):
         centre = self.get_object()
         data = self.valid_data(CostCentreUpdateSerializer, instance=centre)
-        return self._answer(update_cost_centre(centre=centre, name=data.get("name"), archive=data.get("archive")))
+        with transaction.atomic():
+            if data.get("name") is not None:
+                update_catalogue_entry(entry=centre, changes={"name": data["name"]})
+            if data.get("archive") is True:
+                archive_catalogue_entry(entry=centre)
+            elif data.get("archive") is False:
+                restore_catalogue_entry(entry=centre)
+        return self._answer(centre)
 
     @extend_schema(request=BulkArchiveSerializer, responses={200: BulkUpdateResultSerializer})
     @action(detail=False, methods=["patch"], url_path="bulk_update")
     def bulk_update(self, request):
         data = self.valid_data(BulkArchiveSerializer)
-        count = archive_cost_centres(company=self.caller.company, ids=data["id_list"], archive=data["archive"])
+        count = archive_catalogue_entries(
+            company=self.caller.company, model=CostCentre, ids=data["id_list"], archive=data["archive"]
+        )
         return Response({"updated_count": count})
 
     @extend_schema(request=MembersSerializer, responses={200: CostCentreSerializer})

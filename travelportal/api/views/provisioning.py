@@ -1,5 +1,5 @@
 """The provisioning log (``/provisioning_events``), filtered like Company Settings'
-activity page (``companysettings.activity.filter_log_entries``)."""
+activity page (``travelportal.provisioning.activity.filter_log_entries``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rest_framework import mixins
 from travelportal.api.pagination import EnvelopePagination
 from travelportal.api.serializers import ProvisioningEventSerializer, ProvisioningFilterSerializer
 from travelportal.api.views.base import ApiViewSet
-from travelportal.companysettings.activity import filter_log_entries
+from travelportal.provisioning.activity import filter_log_entries
 from travelportal.provisioning.models import ProvisioningLogEntry
 
 

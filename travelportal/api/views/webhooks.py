@@ -2,8 +2,8 @@
 
 ``GET/POST /webhooks``, ``GET/PATCH/DELETE /webhooks/{id}``, ``POST /webhooks/{id}/test``,
 ``GET /webhooks/events``, and beyond TravelPerk ``GET /webhooks/{id}/deliveries`` (the
-delivery log). The viewset is registered by ``travelportal.api.urls``; every query starts
-from the caller's company, so another company's subscription is a 404.
+delivery log), over the subscriptions domain (``travelportal.webhooks.subscriptions``).
+Every query starts from the caller's company, so another company's subscription is a 404.
 
 A subscription is ``id``, ``name``, ``url``, ``events``, ``enabled``,
 ``successfully_sent``, ``failed_sent`` and ``error_rate`` (TravelPerk's fields), with

@@ -9,9 +9,9 @@ from django.views.decorators.http import require_GET
 
 from travelportal.companies.models import Company
 from travelportal.companysettings.access import company_admin_required
-from travelportal.companysettings.activity import filter_log_entries
 from travelportal.companysettings.charts import activity_chart
 from travelportal.companysettings.forms import ActivityFilterForm
+from travelportal.provisioning.activity import filter_log_entries
 
 PAGE_SIZE = 50
 FILTERS = ("operation", "outcome", "person", "since", "until")

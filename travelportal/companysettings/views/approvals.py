@@ -1,7 +1,6 @@
 """Company Settings > Approval processes: the list, a process's page, and editing and
-deleting manual and default processes (automatic ones are read-only here).
-
-The URLs keep their ``approvals:`` names, so ``approvals/urls.py`` routes to these views."""
+deleting manual and default processes (automatic ones are read-only here). The rules are
+``approvals.services.manual_processes``; these views bind the forms and call it."""
 
 from __future__ import annotations
 
@@ -13,11 +12,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from approvals.forms import ProcessFilterForm, ProcessForm
 from approvals.models import ApprovalProcess, ApprovalStep
 from approvals.services.manual_processes import delete_process, save_process
 from travelportal.companies.models import Company, User
 from travelportal.companysettings.access import company_admin_required
+from travelportal.companysettings.forms import ProcessFilterForm, ProcessForm
 from travelportal.forms import add_service_errors
 
 PAGE_SIZE = 25
@@ -48,7 +47,7 @@ def process_list(request: HttpRequest, company: Company) -> HttpResponse:
         .order_by("kind", "name", "pk")
     )
     page = Paginator(processes, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "approvals/process_list.html", _context(page=page, filters=filters))
+    return render(request, "companysettings/approval_process_list.html", _context(page=page, filters=filters))
 
 
 @require_GET
@@ -61,7 +60,9 @@ def process_detail(request: HttpRequest, company: Company, pk: int) -> HttpRespo
     requesters = process.requesters.order_by("family_name", "given_name", "username")
     page = Paginator(requesters, REQUESTERS_PAGE_SIZE).get_page(request.GET.get("page"))
     groups = process.requester_groups.annotate(member_count=Count("memberships")).order_by("display_name", "pk")
-    return render(request, "approvals/process_detail.html", _context(process=process, page=page, groups=groups))
+    return render(
+        request, "companysettings/approval_process_detail.html", _context(process=process, page=page, groups=groups)
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -85,9 +86,11 @@ def process_edit(request: HttpRequest, company: Company, pk: int | None = None) 
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Saved “{process.name}”.")
-            return redirect("approvals:process_detail", process.pk)
+            return redirect("companysettings:approval-process", process.pk)
     status = 400 if form.errors else 200
-    return render(request, "approvals/process_form.html", _context(form=form, process=process), status=status)
+    return render(
+        request, "companysettings/approval_process_form.html", _context(form=form, process=process), status=status
+    )
 
 
 @require_POST
@@ -98,4 +101,4 @@ def process_delete(request: HttpRequest, company: Company, pk: int) -> HttpRespo
         raise PermissionDenied("Automatic processes are read-only.")
     delete_process(process=process)
     messages.success(request, f"Deleted “{process.name}”.")
-    return redirect("approvals:process_list")
+    return redirect("companysettings:approval-processes")

@@ -6,17 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from travelportal.companies.catalogue import (
+    archive_catalogue_entry,
+    create_catalogue_entry,
+    restore_catalogue_entry,
+    update_catalogue_entry,
+)
 from travelportal.companies.models import CatalogueEntry, Company, CostCentre, InvoiceProfile, TravelPolicy
 from travelportal.companysettings.access import company_admin_required
 from travelportal.companysettings.forms import CatalogueEntryForm, CostCentreForm, InvoiceProfileForm, TravelPolicyForm
-from travelportal.companysettings.services import archive_catalogue_entry, restore_catalogue_entry
 
 PAGE_SIZE = 25
 
@@ -124,11 +129,14 @@ def _save(request: HttpRequest, company: Company, k: Kind, instance: CatalogueEn
     form = k.form(request.POST or None, instance=instance, company=company)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                entry = form.save()
-        except IntegrityError:
+            if instance is None:
+                entry = create_catalogue_entry(company=company, model=k.model, values=form.values())
+            else:
+                update_catalogue_entry(entry=instance, changes=form.changes())
+                entry = instance
+        except ValidationError as exc:
             # Two admins saving the same name at once: the constraint caught what clean_name could not.
-            form.add_error("name", f"There is already a {k.singular} with this name.")
+            form.add_error(None, exc)
         else:
             messages.success(request, f"Saved the {k.singular} “{entry.name}”.")
             return redirect(f"companysettings:{k.slug}")

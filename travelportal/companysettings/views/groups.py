@@ -12,10 +12,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from travelportal.companies.groups import search_groups, set_group_policy
 from travelportal.companies.models import Company, Group
 from travelportal.companysettings.access import company_admin_required
 from travelportal.companysettings.forms import GroupPolicyForm, GroupSearchForm
-from travelportal.companysettings.services import search_groups, set_group_policy
 from travelportal.forms import add_service_errors
 
 PAGE_SIZE = 25

@@ -10,9 +10,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from approvals.services.routing import approval_steps_for
 from travelportal.companies.models import Company, User
+from travelportal.companies.people import IDP_OWNED_FIELDS, search_people, set_person_fields
 from travelportal.companysettings.access import company_admin_required
 from travelportal.companysettings.forms import PeopleSearchForm, PersonForm
-from travelportal.companysettings.services import IDP_OWNED_FIELDS, search_people, update_person
 
 PAGE_SIZE = 25
 
@@ -56,7 +56,7 @@ def person_edit(request: HttpRequest, company: Company, pk) -> HttpResponse:
     person = _person(company, pk)
     form = PersonForm(request.POST or None, person=person, editor=request.user)
     if request.method == "POST" and form.is_valid():
-        changed = update_person(person=person, changes=form.changes())
+        changed = set_person_fields(person=person, changes=form.changes())
         messages.success(request, f"Saved {person}." if changed else "Nothing changed.")
         return redirect("companysettings:person", pk=person.pk)
     status = 400 if form.is_bound else 200

@@ -14,19 +14,21 @@ from django.views.decorators.http import require_GET, require_POST
 from approvals.services.approval_settings import update_approval_settings
 from travelportal.companies.models import Company
 from travelportal.companies.rate_limits import limit_for, refusals_in_last_day
+from travelportal.companies.services import set_scim_enabled
 from travelportal.companysettings.access import company_admin_required
-from travelportal.companysettings.activity import scim_health
-from travelportal.companysettings.forms import ApprovalSettingsForm, SecretTokenForm
-from travelportal.companysettings.services import set_scim_enabled
+from travelportal.companysettings.forms import ApprovalSettingsForm, CredentialForm
 from travelportal.forms import add_service_errors
-from travelportal.tokens.models import SecretToken
+from travelportal.provisioning.activity import scim_health
+from travelportal.tokens.models import Credential
 from travelportal.tokens.services import (
     disconnect_entra,
     entra_connection,
-    issue_secret_token,
-    list_company_tokens,
-    revoke_secret_token,
+    issue_credential,
+    list_company_credentials,
+    revoke_credential,
 )
+
+SCIM_TOKEN = Credential.Kind.SCIM_TOKEN
 
 
 def scim_base_url(request: HttpRequest) -> str:
@@ -41,9 +43,9 @@ def _render_scim_page(
     request: HttpRequest,
     company: Company,
     *,
-    token_form: SecretTokenForm | None = None,
+    token_form: CredentialForm | None = None,
     approvals_form: ApprovalSettingsForm | None = None,
-    new_token: tuple[SecretToken, str] | None = None,
+    new_token: tuple[Credential, str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     context = {
@@ -51,8 +53,8 @@ def _render_scim_page(
         "company": company,
         "scim_base_url": scim_base_url(request),
         "connection": entra_connection(company),
-        "tokens": list_company_tokens(company=company),
-        "token_form": token_form or SecretTokenForm(),
+        "tokens": list_company_credentials(company=company, kind=SCIM_TOKEN),
+        "token_form": token_form or CredentialForm(),
         "approvals_form": approvals_form or ApprovalSettingsForm(company=company),
         "health": scim_health(company=company),
         "rate_limit": limit_for(company),
@@ -94,11 +96,15 @@ def scim_disable(request: HttpRequest, company: Company) -> HttpResponse:
 @require_POST
 @never_cache
 def token_create(request: HttpRequest, company: Company) -> HttpResponse:
-    form = SecretTokenForm(request.POST)
+    form = CredentialForm(request.POST)
     if not form.is_valid():
         return _render_scim_page(request, company, token_form=form, status=400)
-    token, raw = issue_secret_token(
-        company=company, name=form.cleaned_data["name"], created_by=request.user, expires_at=form.expires_at
+    token, raw = issue_credential(
+        company=company,
+        kind=SCIM_TOKEN,
+        name=form.cleaned_data["name"],
+        created_by=request.user,
+        expires_at=form.expires_at,
     )
     # Rendered, not redirected: the value is shown this once and is never stored anywhere.
     return _render_scim_page(request, company, new_token=(token, raw), status=201)
@@ -107,8 +113,8 @@ def token_create(request: HttpRequest, company: Company) -> HttpResponse:
 @company_admin_required
 @require_POST
 def token_revoke(request: HttpRequest, company: Company, pk: int) -> HttpResponse:
-    token = get_object_or_404(SecretToken.objects.for_company(company), pk=pk)
-    revoke_secret_token(token=token)
+    token = get_object_or_404(Credential.objects.for_company(company).of_kind(SCIM_TOKEN), pk=pk)
+    revoke_credential(credential=token)
     messages.success(request, f"The token “{token.name}” is revoked; requests using it are refused from now on.")
     return redirect("companysettings:scim")
 

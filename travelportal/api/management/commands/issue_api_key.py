@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
-from travelportal.api.keys import issue_api_key
 from travelportal.audit.commands import AuditedCommand
 from travelportal.companies.models import Company
+from travelportal.tokens.models import Credential
+from travelportal.tokens.services import issue_credential
 
 
 class Command(AuditedCommand):
@@ -28,7 +29,7 @@ class Command(AuditedCommand):
             raise CommandError(f"No company has the slug {slug!r}.")
         wanted = None if scopes is None else scopes.split(",")
         try:
-            _, raw = issue_api_key(company=company, name=name, scopes=wanted)
+            _, raw = issue_credential(company=company, kind=Credential.Kind.API_KEY, name=name, scopes=wanted)
         except ValidationError as exc:
             raise CommandError(" ".join(m for messages in exc.message_dict.values() for m in messages)) from None
         self.stdout.write(raw)

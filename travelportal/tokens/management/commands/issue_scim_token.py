@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
 from travelportal.audit.commands import AuditedCommand
 from travelportal.companies.models import Company
-from travelportal.tokens.services import issue_secret_token
+from travelportal.tokens.models import Credential
+from travelportal.tokens.services import issue_credential
 
 
 class Command(AuditedCommand):
@@ -20,8 +22,8 @@ class Command(AuditedCommand):
         company = Company.objects.filter(slug=slug).first()
         if company is None:
             raise CommandError(f"No company has the slug {slug!r}.")
-        name = name.strip()
-        if not name or len(name) > 100:
-            raise CommandError("The token name must be 1 to 100 characters.")
-        _, raw = issue_secret_token(company=company, name=name)
+        try:
+            _, raw = issue_credential(company=company, kind=Credential.Kind.SCIM_TOKEN, name=name)
+        except ValidationError as exc:
+            raise CommandError(" ".join(m for messages in exc.message_dict.values() for m in messages)) from None
         self.stdout.write(raw)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
-from travelportal.api.scopes import API_SCOPES
 from travelportal.audit.commands import AuditedCommand
 from travelportal.companies.models import Company
 from travelportal.tokens.applications import GRANT_TYPES, register_company_application
+from travelportal.tokens.scopes import API_SCOPES
 
 
 class Command(AuditedCommand):
