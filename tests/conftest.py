@@ -194,3 +194,80 @@ def celery_in_process():
     with override_settings(APPROVALS_REBUILD_IN_THREAD=False):
         yield
     app.conf.task_always_eager = before
+
+
+# --- Approvals and a real Celery worker, shared by tests/approvals and tests/operations --
+
+
+@pytest.fixture
+def automated(company):
+    """Acme with automatic approval processes on (chain depth 1, all trips): people
+    changes enqueue chain rebuilds."""
+    company.approvals_through_idp = True
+    company.auto_approval_processes = True
+    company.save()
+    return company
+
+
+def database_url() -> str:
+    """The test database as a URL, for processes the test starts (a Celery worker)."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    s = connection.settings_dict
+    auth = quote(s["USER"] or "postgres") + (f":{quote(s['PASSWORD'])}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def worker(monkeypatch, settings):
+    """A real ``celery -A travelportal worker`` on a queue of its own, against Redis and the
+    test database, logging JSON lines to a pipe (``worker.stdout``); the tail of what it
+    said is printed when it stops. Skipped, saying why, without Redis or PostgreSQL."""
+    import os
+    import subprocess
+    import sys
+    import uuid
+    from functools import partial
+    from pathlib import Path
+
+    from django.db import connection
+
+    from approvals import tasks
+    from travelportal.celery import app as celery_app
+
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        pytest.skip("REDIS_URL is unset: the real Celery worker test needs Redis (CI sets it)")
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker process must see the test database: set DATABASE_URL to PostgreSQL")
+    # A queue of our own, so no other worker on this Redis takes our tasks.
+    queue = f"tp-test-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr(
+        tasks.process_chain_changes, "apply_async", partial(tasks.process_chain_changes.apply_async, queue=queue)
+    )
+    settings.APPROVALS_COALESCE_SECONDS = 0.2
+    # Tests run tasks in-process by default (_eager_celery below); these send them to Redis.
+    celery_app.conf.task_always_eager = False  # the autouse fixture restores it
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url,
+        "APPROVALS_COALESCE_MS": "200",
+        "DJANGO_SETTINGS_MODULE": "travelportal.settings",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "travelportal", "worker", "-Q", queue, "--pool", "solo",
+         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=Path(__file__).resolve().parents[1], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    yield process
+    process.terminate()
+    try:
+        output, _ = process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    print(output[-5000:])

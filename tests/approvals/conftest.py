@@ -28,15 +28,6 @@ def make_person(company):
     return make
 
 
-@pytest.fixture
-def automated(company):
-    """Acme with automatic approval processes on, chain depth 1, all trips."""
-    company.approvals_through_idp = True
-    company.auto_approval_processes = True
-    company.save()
-    return company
-
-
 def process_snapshot(company) -> dict:
     """Automatic processes as comparable data: owner -> (name, requesters, steps)."""
     from approvals.models import ApprovalProcess

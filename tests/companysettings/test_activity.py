@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from travelportal.provisioning.activity import activity_buckets
 from travelportal.companysettings.charts import activity_chart_svg, nice_ceiling
+from travelportal.provisioning.activity import activity_buckets
 from travelportal.provisioning.models import ProvisioningLogEntry
 
 URL = "/company/provisioning-activity/"

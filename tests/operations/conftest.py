@@ -25,12 +25,3 @@ def scrape(client) -> dict[tuple[str, frozenset], float]:
 
 def sample(samples: dict, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
-
-
-@pytest.fixture
-def automated(company):
-    """Acme with automatic approval processes on: people changes enqueue chain rebuilds."""
-    company.approvals_through_idp = True
-    company.auto_approval_processes = True
-    company.save()
-    return company

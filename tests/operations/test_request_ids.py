@@ -4,19 +4,13 @@ the provisioning log entry, and carried into the Celery tasks the request enqueu
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import time
-import uuid
 from functools import partial
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from celery.signals import before_task_publish
-from django.db import connection
 from kombu import Connection
 
 from approvals import tasks
@@ -159,48 +153,6 @@ def test_the_id_goes_into_the_headers_of_the_tasks_the_request_enqueues(
     sender, headers = published[0]
     assert sender == "approvals.process_chain_changes"
     assert headers["__django_structlog__"]["request_id"] == "entra-boss"
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    auth = quote(s["USER"] or "postgres") + (f":{quote(s['PASSWORD'])}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-@pytest.fixture
-def worker(monkeypatch, settings):
-    """A real worker on a queue of its own, logging JSON lines to a pipe."""
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        pytest.skip("REDIS_URL is unset: the real Celery worker test needs Redis (CI sets it)")
-    if connection.vendor != "postgresql":
-        pytest.skip("a worker process must see the test database: set DATABASE_URL to PostgreSQL")
-    queue = f"tp-test-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setattr(
-        tasks.process_chain_changes, "apply_async", partial(tasks.process_chain_changes.apply_async, queue=queue)
-    )
-    settings.APPROVALS_COALESCE_SECONDS = 0.2
-    celery_app.conf.task_always_eager = False  # the autouse fixture restores it
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": redis_url,
-        "APPROVALS_COALESCE_MS": "200",
-        "DJANGO_SETTINGS_MODULE": "travelportal.settings",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "travelportal", "worker", "-Q", queue, "--pool", "solo",
-         "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    yield process
-    process.terminate()
-    try:
-        process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
 
 
 def read_lines_until(process, predicate, *, timeout: float = 30.0) -> list[dict]:

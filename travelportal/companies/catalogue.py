@@ -235,8 +235,9 @@ def create_catalogue_entry(
     refused = set(values) & NOT_EDITABLE
     if refused:
         raise ValueError(f"These fields are set by the portal: {', '.join(sorted(refused))}")
+    # Stored as given: forms and serializers trim what people type, and a cost centre
+    # SCIM names is kept exactly as Entra sends it, so its read-back compares equal.
     entry = model(company=company, **values)
-    entry.name = (entry.name or "").strip()
     if archived:
         entry.archived_at = timezone.now()
     _save_entry(entry)
@@ -256,8 +257,6 @@ def update_catalogue_entry(*, entry: CatalogueEntry, changes: Mapping[str, objec
     model = type(entry)
     fresh = model.objects.select_for_update().get(pk=entry.pk)
     values = dict(changes)
-    if "name" in values:
-        values["name"] = str(values["name"]).strip()
     changed = [name for name, value in values.items() if getattr(fresh, name) != value]
     for name in changed:
         setattr(fresh, name, values[name])
@@ -318,9 +317,14 @@ def archive_catalogue_entries(
 
 def cost_centre_named(*, company: Company, name: str) -> CostCentre:
     """The company's cost centre of this name, created when there is none: a person
-    provisioned with an unknown cost centre gets a new one, as TravelPerk does (one read
-    when it exists: no savepoint of its own, since the person's write is atomic)."""
-    centre, created = CostCentre.objects.get_or_create(company=company, name=name)
-    if created:
-        report_catalogue_changes(company_id=company.pk, model=CostCentre, created=[centre.pk])
-    return centre
+    provisioned with an unknown cost centre gets a new one, as TravelPerk does. One read
+    when it exists (no savepoint: the person's write is atomic); a new one is created by
+    ``create_catalogue_entry``, as from Company Settings and the API. Of two provisioning
+    writes naming the same new centre at once, the second finds the first's."""
+    centre = CostCentre.objects.for_company(company).filter(name=name).order_by().first()
+    if centre is not None:
+        return centre
+    try:
+        return create_catalogue_entry(company=company, model=CostCentre, values={"name": name})
+    except ValidationError:
+        return CostCentre.objects.for_company(company).get(name=name)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD
 from tests.accounts.saml.conftest import configure, signed_in_user_id
+from tests.conftest import PASSWORD
 from travelportal.accounts.models import SsoConfiguration, UserSession
 from travelportal.accounts.saml.services import update_sso_options
 
