@@ -462,3 +462,66 @@ def test_nothing_of_a_company_moves_to_another_company_in_admin(model, world, st
     form = staff_client.get(admin_url(model, "change", obj.pk)).context["adminform"].form
 
     assert "company" not in form.fields
+
+
+# --- The catalogue through the catalogue domain ---------------------------------------
+
+
+def test_support_archives_and_restores_catalogue_entries_with_actions(staff_client, company, other_company):
+    from travelportal.companies.models import CostCentre
+
+    ours = CostCentre.objects.create(company=company, name="Sales")
+    theirs = CostCentre.objects.create(company=other_company, name="Sales")
+
+    response = staff_client.post(
+        "/admin/companies/costcentre/",
+        {"action": "archive_entries", "_selected_action": [ours.pk, theirs.pk]},
+    )
+
+    assert response.status_code == 302
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert ours.is_archived and theirs.is_archived
+    staff_client.post("/admin/companies/costcentre/", {"action": "restore_entries", "_selected_action": [ours.pk]})
+    ours.refresh_from_db()
+    assert not ours.is_archived
+
+
+def test_a_rename_to_a_name_the_company_uses_is_refused_next_to_the_name(staff_client, company):
+    from travelportal.companies.models import TravelPolicy
+
+    TravelPolicy.objects.create(company=company, name="Standard")
+    strict = TravelPolicy.objects.create(company=company, name="Strict")
+
+    response = staff_client.post(
+        f"/admin/companies/travelpolicy/{strict.pk}/change/",
+        {"name": "Standard", "max_flight_cabin": "economy", "hotel_price_currency": "EUR", "allow_out_of_policy": "on"},
+    )
+
+    assert response.status_code == 200
+    assert "There is already a travel policy with this name." in response.content.decode()
+    strict.refresh_from_db()
+    assert strict.name == "Strict"
+
+
+def test_a_catalogue_entry_added_in_admin_is_reported_once(staff_client, company, django_capture_on_commit_callbacks):
+    from travelportal.companies.models import CostCentre
+    from travelportal.companies.signals import catalogue_changed
+
+    reports = []
+
+    def listen(sender, **kwargs):
+        reports.append((kwargs["model"], kwargs["created"], kwargs["changed"]))
+
+    catalogue_changed.connect(listen, dispatch_uid="tests.admin.catalogue")
+    try:
+        response = staff_client.post("/admin/companies/costcentre/add/", {"company": company.pk, "name": "R&D"})
+        centre = CostCentre.objects.get(company=company, name="R&D")
+        staff_client.post(f"/admin/companies/costcentre/{centre.pk}/change/", {"name": "Research"})
+    finally:
+        catalogue_changed.disconnect(dispatch_uid="tests.admin.catalogue")
+
+    assert response.status_code == 302
+    assert reports == [(CostCentre, [centre.pk], []), (CostCentre, [], [centre.pk])]
+    centre.refresh_from_db()
+    assert centre.name == "Research"

@@ -18,9 +18,9 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 
 from travelportal.companies.catalogue import (
-    archive_catalogue_entry,
+    archive_catalogue_entries,
     create_catalogue_entry,
-    restore_catalogue_entry,
+    duplicate_name_error,
     update_catalogue_entry,
 )
 from travelportal.companies.groups import delete_group, group_policy_errors, set_group_policy
@@ -78,12 +78,33 @@ class CompanyAdmin(admin.ModelAdmin):
     ]
 
 
+class CatalogueEntryAdminForm(forms.ModelForm):
+    """Names are unique within a company: a clash is shown next to the name, also when
+    the company is read-only (editing), where the model's own check would skip it."""
+
+    def clean(self):
+        cleaned = super().clean()
+        company = cleaned.get("company") or (self.instance.company if self.instance.company_id else None)
+        name = cleaned.get("name")
+        if company is not None and name:
+            clash = self._meta.model.objects.for_company(company).filter(name=name)
+            if not self.instance._state.adding:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                self.add_error("name", duplicate_name_error(self._meta.model).message_dict["name"])
+        return cleaned
+
+
 class CatalogueEntryAdmin(admin.ModelAdmin):
+    form = CatalogueEntryAdminForm
     list_select_related = ["company"]
     list_filter = ["company", ("archived_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "company__name", "company__slug"]
-    readonly_fields = ["created_at", "updated_at"]
+    # Archived or not through the actions (the catalogue domain's archive and restore),
+    # not by typing a date.
+    readonly_fields = ["archived_at", "created_at", "updated_at"]
     ordering = ["company__name", "name"]
+    actions = ["archive_entries", "restore_entries"]
 
     def get_readonly_fields(self, request, obj=None):
         # An entry never moves to another company: people of its company use it.
@@ -95,21 +116,28 @@ class CatalogueEntryAdmin(admin.ModelAdmin):
         # fields are written, and the change is reported (webhooks).
         data = form.cleaned_data
         if change:
-            update_catalogue_entry(
-                entry=obj, changes={n: data[n] for n in form.changed_data if n not in ("company", "archived_at")}
-            )
-            if "archived_at" in form.changed_data:
-                (archive_catalogue_entry if data["archived_at"] else restore_catalogue_entry)(entry=obj)
+            update_catalogue_entry(entry=obj, changes={n: data[n] for n in form.changed_data if n != "company"})
             return
-        values = {n: v for n, v in data.items() if n not in ("company", "archived_at")}
         entry = create_catalogue_entry(
-            company=data["company"], model=type(obj), values=values, archived=data.get("archived_at") is not None
+            company=data["company"], model=type(obj), values={n: v for n, v in data.items() if n != "company"}
         )
-        obj.pk, obj.archived_at, obj.created_at, obj.updated_at = (
-            entry.pk,
-            entry.archived_at,
-            entry.created_at,
-            entry.updated_at,
+        obj.pk, obj.created_at, obj.updated_at = entry.pk, entry.created_at, entry.updated_at
+
+    @admin.action(description="Archive the selected entries (no longer offered in choices)")
+    def archive_entries(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.message_user(request, f"Archived {self._set_archived(queryset, archive=True)}.", messages.SUCCESS)
+
+    @admin.action(description="Restore the selected entries")
+    def restore_entries(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self.message_user(request, f"Restored {self._set_archived(queryset, archive=False)}.", messages.SUCCESS)
+
+    def _set_archived(self, queryset: QuerySet, *, archive: bool) -> int:
+        by_company: dict[int, list[int]] = {}
+        for company_id, pk in queryset.order_by().values_list("company_id", "pk"):
+            by_company.setdefault(company_id, []).append(pk)
+        return sum(
+            archive_catalogue_entries(company=Company(pk=company_id), model=queryset.model, ids=ids, archive=archive)
+            for company_id, ids in by_company.items()
         )
 
 
@@ -339,12 +367,17 @@ class GroupAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk is not None and not self.errors:
+        if self.errors:
+            return cleaned
+        # A group's primary key is set before it is saved: adding is told by the state.
+        if self.instance._state.adding:
+            group = Group(company=cleaned.get("company"))
+        else:
             group = Group.objects.get(pk=self.instance.pk)
-            for name, message in group_policy_errors(
-                group=group, travel_policy=cleaned.get("travel_policy"), policy_rank=cleaned.get("policy_rank")
-            ).items():
-                self.add_error(name, message)
+        for name, message in group_policy_errors(
+            group=group, travel_policy=cleaned.get("travel_policy"), policy_rank=cleaned.get("policy_rank")
+        ).items():
+            self.add_error(name, message)
         return cleaned
 
 

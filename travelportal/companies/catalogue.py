@@ -246,20 +246,26 @@ def create_catalogue_entry(
 
 
 @transaction.atomic
-def update_catalogue_entry(*, entry: CatalogueEntry, changes: Mapping[str, object]) -> list[str]:
+def update_catalogue_entry(
+    *, entry: CatalogueEntry, changes: Mapping[str, object], archived: bool | None = None
+) -> list[str]:
     """Write the values an editor chose to the entry's current row, read under its lock:
     only those that differ from it, and only those columns, so two admins editing
-    different fields of one policy both keep their change. Returns the fields that
-    changed; ``entry`` is brought up to date with them."""
+    different fields of one policy both keep their change. ``archived`` True or False
+    archives or restores it in the same write (the API's ``archive`` flag); None leaves
+    it as it is. One write, one report. Returns the fields that changed; ``entry`` is
+    brought up to date with them."""
     refused = set(changes) & NOT_EDITABLE
     if refused:
         raise ValueError(f"These fields can't be edited: {', '.join(sorted(refused))}")
     model = type(entry)
     fresh = model.objects.select_for_update().get(pk=entry.pk)
-    values = dict(changes)
-    changed = [name for name, value in values.items() if getattr(fresh, name) != value]
+    changed = [name for name, value in changes.items() if getattr(fresh, name) != value]
     for name in changed:
-        setattr(fresh, name, values[name])
+        setattr(fresh, name, changes[name])
+    if archived is not None and fresh.is_archived != archived:
+        fresh.archived_at = timezone.now() if archived else None
+        changed.append("archived_at")
     if changed:
         _save_entry(fresh, fields=[*changed, "updated_at"])
         report_catalogue_changes(company_id=fresh.company_id, model=model, changed=[fresh.pk])
@@ -273,27 +279,12 @@ def archive_catalogue_entry(*, entry: CatalogueEntry) -> bool:
 
     Archived entries stay linked to the people who have them (history stays readable) but
     are no longer offered in choices."""
-    return _set_archived(entry=entry, archived=True)
+    return bool(update_catalogue_entry(entry=entry, changes={}, archived=True))
 
 
 def restore_catalogue_entry(*, entry: CatalogueEntry) -> bool:
     """Bring an archived catalogue entry back into use; returns whether it changed."""
-    return _set_archived(entry=entry, archived=False)
-
-
-@transaction.atomic
-def _set_archived(*, entry: CatalogueEntry, archived: bool) -> bool:
-    model = type(entry)
-    now = timezone.now()
-    # A conditional UPDATE: of two admins archiving at once, one changes the row and
-    # reports it; the other changes nothing and reports nothing.
-    changed = model.objects.filter(pk=entry.pk, archived_at__isnull=archived).update(
-        archived_at=now if archived else None, updated_at=now
-    )
-    if changed:
-        entry.archived_at, entry.updated_at = (now if archived else None), now
-        report_catalogue_changes(company_id=entry.company_id, model=model, changed=[entry.pk])
-    return bool(changed)
+    return bool(update_catalogue_entry(entry=entry, changes={}, archived=False))
 
 
 @transaction.atomic

@@ -254,16 +254,25 @@ def set_group_policy(*, group: Group, travel_policy: TravelPolicy | None, policy
     place in the order of their groups' policies (lowest first). Returns the fields that
     changed. The identity provider never writes these, so a provisioning cycle keeps them,
     and they are no part of the SCIM resource, whose ``meta.lastModified`` stays as it is."""
-    errors = group_policy_errors(group=group, travel_policy=travel_policy, policy_rank=policy_rank)
-    if errors:
-        raise ValidationError(errors)
-    changed = {}
-    if group.travel_policy_id != getattr(travel_policy, "pk", None):
-        changed["travel_policy"] = travel_policy
-    if group.policy_rank != policy_rank:
-        changed["policy_rank"] = policy_rank
-    if changed:
-        Group.objects.filter(pk=group.pk).update(**changed)
-        for name, value in changed.items():
-            setattr(group, name, value)
-    return list(changed)
+    with transaction.atomic():
+        # The group's row under its lock, and the policy as it is now: one archived a
+        # moment ago is not given anew.
+        fresh = lock_group(group)
+        if travel_policy is not None:
+            travel_policy = TravelPolicy.objects.filter(pk=travel_policy.pk).first() or travel_policy
+        errors = group_policy_errors(group=fresh, travel_policy=travel_policy, policy_rank=policy_rank)
+        if errors:
+            raise ValidationError(errors)
+        changed = []
+        if fresh.travel_policy_id != getattr(travel_policy, "pk", None):
+            fresh.travel_policy = travel_policy
+            changed.append("travel_policy")
+        if fresh.policy_rank != policy_rank:
+            fresh.policy_rank = policy_rank
+            changed.append("policy_rank")
+        if changed:
+            # Without updated_at: SCIM's meta.lastModified is the identity provider's.
+            fresh.save(update_fields=changed)
+    for name in changed:
+        setattr(group, name, getattr(fresh, name))
+    return changed

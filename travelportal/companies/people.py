@@ -2,10 +2,11 @@
 Django admin and the management commands call.
 
 Provisioning writes (``create_person``, ``replace_person``, ``update_person``,
-``deactivate_person``, ``delete_person``) take a ``PersonData`` parsed from SCIM; an
-editor's writes (Company Settings, the REST API's cost centre members, Django admin) go
-through ``set_person_fields``, which refuses what the identity provider owns
-(``IDP_OWNED_FIELDS``) on a SCIM-managed person.
+``deactivate_person``, ``delete_person``) take a ``PersonData`` parsed from SCIM; a
+company admin's writes (Company Settings, the REST API's cost centre members) go through
+``set_person_fields``, which refuses what the identity provider owns
+(``IDP_OWNED_FIELDS``) on a SCIM-managed person; support staff in Django admin may change
+any field, through ``save_person_changes``, which both of the others end in.
 
 Every function is keyword-only and atomic: it validates everything first and writes
 nothing when any value is refused. Every write of an existing person reads the row
@@ -287,6 +288,10 @@ def replace_cost_centre_members(*, centre: CostCentre, people: list[User]) -> li
     Each person's row is written under its lock (``set_person_fields``). The centre's
     ``updated_at`` moves when its members change, so cursor syncs see it. Returns the
     people whose cost centre changed."""
+    # The centre's row under its lock first: two replacements of its members queue (each
+    # sees the members the other left), and an archive waits for the members to settle.
+    fresh = CostCentre.objects.select_for_update().get(pk=centre.pk)
+    centre.archived_at = fresh.archived_at
     wanted = {person.pk: person for person in people}
     if any(person.company_id != centre.company_id for person in people):
         raise ValidationError({"user_ids": "People must belong to the cost centre's company."})

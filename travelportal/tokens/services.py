@@ -91,12 +91,16 @@ def issue_credential(
     return credential, raw
 
 
+@transaction.atomic
 def revoke_credential(*, credential: Credential) -> None:
     """Revoke a credential; requests using it are refused from the next one on. Revoking
-    it again keeps the first time."""
-    if credential.revoked_at is None:
-        credential.revoked_at = timezone.now()
-        credential.save(update_fields=["revoked_at"])
+    it again keeps the first time: the row is read under its lock, so of two revokes at
+    once (two admins, an admin and support staff) the second finds it revoked."""
+    fresh = Credential.objects.select_for_update().get(pk=credential.pk)
+    if fresh.revoked_at is None:
+        fresh.revoked_at = timezone.now()
+        fresh.save(update_fields=["revoked_at"])
+    credential.revoked_at = fresh.revoked_at
 
 
 def kind_of(raw: str) -> Credential.Kind | None:

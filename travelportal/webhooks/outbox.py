@@ -1,13 +1,13 @@
 """Emitting an event: one delivery per listening subscription, written in the caller's
 transaction and handed to Celery once it commits.
 
-``emit_event`` is the one way any part of the portal (signal receivers, the REST API)
-sends a webhook event.
+``emit_event`` (and ``emit_events`` for a bulk write) is the one way any part of the
+portal (signal receivers, the REST API) sends a webhook event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 
 from django.db import transaction
@@ -28,6 +28,15 @@ def emit_event(*, company: Company | int, event: str, payload: Mapping | Callabl
     nothing is sent. ``payload`` is the event's ``data``; it may be a callable, called
     only when some subscription listens, so an event nobody listens to costs one read.
     Returns the deliveries recorded. An unknown event name is a programming error."""
+    return emit_events(company=company, event=event, payloads=lambda: [payload() if callable(payload) else payload])
+
+
+def emit_events(
+    *, company: Company | int, event: str, payloads: Iterable[Mapping] | Callable[[], Iterable[Mapping]]
+) -> list[Delivery]:
+    """``emit_event`` for many occurrences of one event at once (a bulk write): one read
+    of the subscriptions and one INSERT of the deliveries, whatever their number. A
+    callable ``payloads`` is called only when some subscription listens."""
     if event not in EVENTS:
         raise ValueError(f"{event!r} is not a webhook event (travelportal.webhooks.events)")
     company_id = company.pk if isinstance(company, Company) else company
@@ -38,13 +47,13 @@ def emit_event(*, company: Company | int, event: str, payload: Mapping | Callabl
     ]
     if not listening:
         return []
-    data = payload() if callable(payload) else payload
     now = timezone.now()
     deliveries = []
-    for subscription in listening:
-        delivery = Delivery(subscription=subscription, event=event, next_attempt_at=now)
-        delivery.body = envelope(message_id=delivery.pk, event=event, data=data, at=now)
-        deliveries.append(delivery)
+    for data in payloads() if callable(payloads) else payloads:
+        for subscription in listening:
+            delivery = Delivery(subscription=subscription, event=event, next_attempt_at=now)
+            delivery.body = envelope(message_id=delivery.pk, event=event, data=data, at=now)
+            deliveries.append(delivery)
     Delivery.objects.bulk_create(deliveries)
     for delivery in deliveries:
         transaction.on_commit(partial(enqueue_delivery, delivery_id=delivery.pk))

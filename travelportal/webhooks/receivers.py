@@ -25,8 +25,6 @@ subscriptions cost one read.
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.db.models.signals import post_save
 
 from approvals.models import Trip, TripEvent
@@ -34,7 +32,7 @@ from approvals.services.routing import company_admins, current_step_approvers
 from travelportal.companies.models import CostCentre, User
 from travelportal.companies.signals import catalogue_changed
 from travelportal.webhooks import payloads
-from travelportal.webhooks.outbox import emit_event
+from travelportal.webhooks.outbox import emit_event, emit_events
 
 _DECISIONS = frozenset({TripEvent.Kind.STEP_APPROVED, TripEvent.Kind.APPROVED, TripEvent.Kind.DECLINED})
 _WAITING = frozenset({TripEvent.Kind.SUBMITTED, TripEvent.Kind.STEP_APPROVED, TripEvent.Kind.REASSIGNED})
@@ -94,7 +92,13 @@ def _waiting_for(event: TripEvent) -> list[User]:
 def catalogue_entries_changed(sender, *, company_id: int, model: type, created: list, changed: list, **kwargs) -> None:
     if model is not CostCentre:
         return
-    centres = CostCentre.objects.in_bulk([*created, *changed])
     for event, ids in (("cost_center.created", created), ("cost_center.updated", changed)):
-        for centre in (centres[pk] for pk in ids if pk in centres):
-            emit_event(company=company_id, event=event, payload=partial(payloads.cost_center_data, centre))
+        if ids:
+            # One read of the subscriptions per event, and of the centres only when one listens.
+            emit_events(
+                company=company_id,
+                event=event,
+                payloads=lambda ids=ids: [
+                    payloads.cost_center_data(c) for c in CostCentre.objects.filter(pk__in=ids).order_by("pk")
+                ],
+            )

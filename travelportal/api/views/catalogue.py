@@ -12,9 +12,7 @@ from travelportal.api.pagination import EnvelopePagination
 from travelportal.api.serializers import InvoiceProfileSerializer, TravelPolicySerializer
 from travelportal.api.views.base import ApiViewSet
 from travelportal.companies.catalogue import (
-    archive_catalogue_entry,
     create_catalogue_entry,
-    restore_catalogue_entry,
     update_catalogue_entry,
 )
 from travelportal.companies.models import InvoiceProfile, TravelPolicy
@@ -62,9 +60,5 @@ class TravelPolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
         policy = self.get_object()
         data = self.valid_data(TravelPolicySerializer, instance=policy, partial=True)
         archive = data.pop("archive", None)
-        update_catalogue_entry(entry=policy, changes=data)
-        if archive is True:
-            archive_catalogue_entry(entry=policy)
-        elif archive is False:
-            restore_catalogue_entry(entry=policy)
+        update_catalogue_entry(entry=policy, changes=data, archived=archive)
         return Response(TravelPolicySerializer(policy).data)

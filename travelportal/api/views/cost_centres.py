@@ -4,7 +4,6 @@ the same ones Company Settings calls."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
@@ -24,9 +23,7 @@ from travelportal.api.serializers import (
 from travelportal.api.views.base import ApiViewSet
 from travelportal.companies.catalogue import (
     archive_catalogue_entries,
-    archive_catalogue_entry,
     create_catalogue_entry,
-    restore_catalogue_entry,
     update_catalogue_entry,
 )
 from travelportal.companies.models import CostCentre, User
@@ -90,13 +87,8 @@ class CostCentreViewSet(ApiViewSet):
     def partial_update(self, request, pk: str):
         centre = self.get_object()
         data = self.valid_data(CostCentreUpdateSerializer, instance=centre)
-        with transaction.atomic():
-            if data.get("name") is not None:
-                update_catalogue_entry(entry=centre, changes={"name": data["name"]})
-            if data.get("archive") is True:
-                archive_catalogue_entry(entry=centre)
-            elif data.get("archive") is False:
-                restore_catalogue_entry(entry=centre)
+        changes = {"name": data["name"]} if data.get("name") is not None else {}
+        update_catalogue_entry(entry=centre, changes=changes, archived=data.get("archive"))
         return self._answer(centre)
 
     @extend_schema(request=BulkArchiveSerializer, responses={200: BulkUpdateResultSerializer})
