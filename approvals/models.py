@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Func, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from travelportal.companies.models import Company, Group, GroupMembership, TravelPolicy, User
 
@@ -76,12 +77,15 @@ class ApprovalProcess(models.Model):
     is_active = models.BooleanField("active", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Numbered by the database at each change, in commit order (companies.changes).
+    change_seq = models.BigIntegerField(null=True, editable=False)
 
     objects = ApprovalProcessQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
         verbose_name_plural = "approval processes"
+        indexes = [models.Index(fields=["company", "change_seq"], name="process_company_change_seq_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["company", "owner"], condition=Q(kind="automatic"), name="approvalprocess_one_auto_per_owner"
@@ -180,6 +184,11 @@ class Trip(models.Model):
     current_approvers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="trips_to_approve")
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The time of the trip's latest event (every change to a trip writes one): a trigger
+    # on TripEvent moves it (migration 0004). The API's ``modified``.
+    modified_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Numbered by the database at each change, in commit order (companies.changes).
+    change_seq = models.BigIntegerField(null=True, editable=False)
 
     objects = TripQuerySet.as_manager()
 
@@ -188,6 +197,8 @@ class Trip(models.Model):
         indexes = [
             models.Index(fields=["company", "status"], name="trip_company_status_idx"),
             models.Index(fields=["traveller", "-created_at"], name="trip_traveller_created_idx"),
+            models.Index(fields=["company", "modified_at"], name="trip_company_modified_idx"),
+            models.Index(fields=["company", "change_seq"], name="trip_company_change_seq_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="trip_dates_ordered"),

@@ -29,6 +29,9 @@ def _person_token(company, user, scopes) -> Api:
 # --- Cursor pagination ------------------------------------------------------------------------
 
 
+# A cursor shows committed changes only (travelportal.companies.changes): each write here
+# commits on its own, as a request's would.
+@pytest.mark.django_db(transaction=True)
 def test_a_cursor_walks_every_row_once_and_then_only_what_changed(api, company):
     for n in range(5):
         CostCentre.objects.create(company=company, name=f"CC {n}")

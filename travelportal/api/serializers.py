@@ -58,6 +58,27 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class UserTombstoneSerializer(serializers.ModelSerializer):
+    """A deleted person in ``/users``: in a cursor walk, or by offset with
+    ``include_deleted=true``. Only who, and when they were deleted."""
+
+    deleted_at = serializers.DateTimeField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "deleted_at"]
+        read_only_fields = fields
+
+
+class UserOrTombstoneSerializer(UserSerializer):
+    """A person as ``/users`` lists them: the whole record, or a tombstone once deleted."""
+
+    def to_representation(self, instance: User) -> dict:
+        if instance.deleted_at is not None:
+            return UserTombstoneSerializer(instance, context=self.context).data
+        return super().to_representation(instance)
+
+
 def _model_validated(instance, attrs: dict, exclude: tuple[str, ...] = ()):
     """Apply ``attrs`` to ``instance`` and run the model's own validation (field
     validators, choices, constraints such as names unique per company)."""
@@ -224,7 +245,7 @@ class TripSerializer(serializers.ModelSerializer):
     flight_cabin = serializers.CharField(help_text="economy, premium_economy, business or first; empty: no flight")
     requested_by_id = serializers.UUIDField()
     approval_process_id = serializers.IntegerField(source="process_id", allow_null=True)
-    modified = serializers.DateTimeField()
+    modified = serializers.DateTimeField(source="modified_at")
 
     class Meta:
         model = Trip
@@ -258,7 +279,7 @@ class ApprovalSerializer(serializers.ModelSerializer):
     trip_id = serializers.UUIDField(source="id")
     traveler = PersonSummarySerializer(source="traveller")
     approvers = PersonSummarySerializer(source="current_approvers", many=True)
-    modified = serializers.DateTimeField()
+    modified = serializers.DateTimeField(source="modified_at")
 
     class Meta:
         model = Trip

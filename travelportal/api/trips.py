@@ -1,24 +1,18 @@
-"""Trips as the API reads them: when each was last modified, and the pending decisions a
-caller sees.
+"""Trips as the API reads them: the pending decisions a caller sees.
 
-A trip's modification time is its latest event (submitted, a step approved, decided,
-moved to new approvers): every change to a trip writes one, so the time is derived
-rather than stored, and trips need no column of their own for cursor syncs.
+A trip's modification time (the API's ``modified``) is its ``modified_at`` column, the
+time of its latest event: every change to a trip writes one, and a trigger on events
+moves the column (approvals migration 0004), so ``modified_gte``/``modified_lt`` filter
+on an indexed column. Cursor syncs walk the trip's ``change_seq`` instead
+(``travelportal.api.pagination``).
 """
 
 from __future__ import annotations
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 
-from approvals.models import Trip, TripEvent
+from approvals.models import Trip
 from travelportal.api.authentication import ApiCaller
-
-
-def with_modified(trips: QuerySet[Trip]) -> QuerySet[Trip]:
-    """``trips`` annotated with ``modified``, the time of their latest event."""
-    latest = TripEvent.objects.filter(trip=OuterRef("pk")).order_by("-created_at", "-id").values("created_at")[:1]
-    return trips.annotate(modified=Coalesce(Subquery(latest), F("created_at")))
 
 
 def pending_decisions(caller: ApiCaller) -> QuerySet[Trip]:

@@ -88,12 +88,15 @@ class CatalogueEntry(models.Model):
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Numbered by the database at each change, in commit order (companies.changes).
+    change_seq = models.BigIntegerField(null=True, editable=False)
 
     objects = CatalogueQuerySet.as_manager()
 
     class Meta:
         abstract = True
         ordering = ["name"]
+        indexes = [models.Index(fields=["company", "change_seq"], name="%(class)s_change_seq_idx")]
 
     def __str__(self) -> str:
         return self.name
@@ -300,6 +303,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Numbered by the database at each change, in commit order (companies.changes).
+    change_seq = models.BigIntegerField(null=True, editable=False)
 
     objects = UserManager()
 
@@ -312,6 +317,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         indexes = [
             models.Index(fields=["company", "created_at"], name="user_company_created_idx"),
             models.Index(fields=["company", "updated_at"], name="user_company_updated_idx"),
+            models.Index(fields=["company", "change_seq"], name="user_company_change_seq_idx"),
             models.Index(fields=["company", "manager"], name="user_company_manager_idx"),
             # People waiting for a manager not provisioned yet, found when that manager
             # arrives (people._resolve_pending_references_to): few rows, so a partial index.

@@ -26,6 +26,7 @@ class ApprovalProcessViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, A
     queryset = ApprovalProcess.objects.none()
     pagination_class = EnvelopePagination.named("approval_processes")
     lookup_value_regex = r"\d{1,18}"
+    change_field = "change_seq"
     required_scopes = {
         "list": READ,
         "retrieve": READ,

@@ -15,8 +15,9 @@ from travelportal.api.versioning import API_VERSION_HEADER, api_version
 
 class ApiViewSet(viewsets.GenericViewSet):
     """Subclasses set ``required_scopes`` (action to scope), ``envelope`` (the list's
-    plural) and ``modified_field`` (what cursors order by), and start every queryset
-    from ``self.caller.company``."""
+    plural) and ``modified_field`` (the rows' modification time; what cursors order by
+    unless the view names a ``change_field``, see ``pagination``), and start every
+    queryset from ``self.caller.company``."""
 
     authentication_classes = [ApiKeyAuthentication, BearerTokenAuthentication]
     permission_classes = [HasRequiredScope]

@@ -16,7 +16,7 @@ from travelportal.api.pagination import EnvelopePagination
 from travelportal.api.people import deciding_person
 from travelportal.api.problems import Conflict
 from travelportal.api.serializers import ApprovalSerializer, DecisionSerializer, TripFilterSerializer, TripSerializer
-from travelportal.api.trips import pending_decisions, with_modified
+from travelportal.api.trips import pending_decisions
 from travelportal.api.views.base import ApiViewSet
 
 UUID_PATTERN = r"[0-9a-fA-F-]{32,36}"
@@ -29,11 +29,12 @@ class TripViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     queryset = Trip.objects.none()
     pagination_class = EnvelopePagination.named("trips")
     lookup_value_regex = UUID_PATTERN
-    modified_field = "modified"
+    modified_field = "modified_at"
+    change_field = "change_seq"
     required_scopes = {"list": "trips:read", "retrieve": "trips:read"}
 
     def get_queryset(self):
-        trips = with_modified(Trip.objects.for_company(self.caller.company)).select_related("traveller")
+        trips = Trip.objects.for_company(self.caller.company).select_related("traveller")
         return trips.order_by("-created_at", "id")
 
     def filter_queryset(self, queryset):
@@ -41,9 +42,9 @@ class TripViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
             return queryset
         filters = self.valid_query(TripFilterSerializer)
         if "modified_gte" in filters:
-            queryset = queryset.filter(modified__gte=filters["modified_gte"])
+            queryset = queryset.filter(modified_at__gte=filters["modified_gte"])
         if "modified_lt" in filters:
-            queryset = queryset.filter(modified__lt=filters["modified_lt"])
+            queryset = queryset.filter(modified_at__lt=filters["modified_lt"])
         if "status" in filters:
             queryset = queryset.filter(status=filters["status"])
         if "traveler_id" in filters:
@@ -57,7 +58,8 @@ class ApprovalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
     queryset = Trip.objects.none()
     pagination_class = EnvelopePagination.named("approvals")
     lookup_value_regex = UUID_PATTERN
-    modified_field = "modified"
+    modified_field = "modified_at"
+    change_field = "change_seq"
     required_scopes = {
         "list": "approvals:read",
         "retrieve": "approvals:read",
@@ -71,7 +73,7 @@ class ApprovalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
             trips = Trip.objects.for_company(self.caller.company)
         else:
             trips = pending_decisions(self.caller)
-        trips = with_modified(trips).select_related("traveller", "process").prefetch_related("current_approvers")
+        trips = trips.select_related("traveller", "process").prefetch_related("current_approvers")
         return trips.order_by("start_date", "id")
 
     @extend_schema(request=DecisionSerializer, responses={200: TripSerializer})
@@ -96,5 +98,5 @@ class ApprovalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
             raise PermissionDenied(str(exc)) from None
         except DecisionError as exc:
             raise Conflict(str(exc)) from None
-        decided = with_modified(Trip.objects.filter(pk=trip.pk)).select_related("traveller").get()
+        decided = Trip.objects.select_related("traveller").get(pk=trip.pk)
         return Response(TripSerializer(decided).data)
