@@ -98,6 +98,7 @@ up: $(INSTALLED)
 	@test -n "$$DATABASE_URL" || { echo "make up needs DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/travelportal"; exit 1; }
 	@test -n "$$REDIS_URL" || { echo "make up needs REDIS_URL, e.g. redis://127.0.0.1:6379/0"; exit 1; }
 	@test -n "$$SECRET_KEY" || { echo "make up needs SECRET_KEY (DEBUG is off), e.g. export SECRET_KEY=\$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')"; exit 1; }
+	@test -n "$$FIELD_ENCRYPTION_KEYS" || { echo "make up needs FIELD_ENCRYPTION_KEYS (DEBUG is off), e.g. export FIELD_ENCRYPTION_KEYS=\$$(python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')"; exit 1; }
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)

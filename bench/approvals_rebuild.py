@@ -1,6 +1,7 @@
 """Time approval-chain rebuilds over a generated org tree.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/tp_bench SECRET_KEY=x \
+        FIELD_ENCRYPTION_KEYS=vHkdjbmr2hdq32fITgWVeV-_DUUL1zCKSKYCgMZd_Mo= \
         .venv/bin/python bench/approvals_rebuild.py --people 5000 --branching 8 --depth 3
 
 Everything runs inside one transaction that is rolled back, so the database is left as

@@ -307,6 +307,9 @@ def main() -> None:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "travelportal.settings",
         "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key"),
+        "FIELD_ENCRYPTION_KEYS": os.environ.get(
+            "FIELD_ENCRYPTION_KEYS", "vHkdjbmr2hdq32fITgWVeV-_DUUL1zCKSKYCgMZd_Mo="
+        ),
         "DEBUG": "0",
         "ALLOWED_HOSTS": HOST,
         "PYTHONPATH": str(ROOT),

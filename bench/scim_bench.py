@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "travelportal.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key")
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "vHkdjbmr2hdq32fITgWVeV-_DUUL1zCKSKYCgMZd_Mo=")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 # The benchmark measures the portal, not the per-company rate limit it would hit.
 os.environ.setdefault("SCIM_RATE_LIMIT_PER_SECOND", "0")

@@ -1,7 +1,8 @@
 """Loaded as a pytest plugin (``-p tests.environment``) before Django's settings are read.
 
-Tests run with DEBUG off, as production does, so they need a SECRET_KEY; this one is
-for tests only and is used only when the environment sets none.
+Tests run with DEBUG off, as production does, so they need a SECRET_KEY and
+FIELD_ENCRYPTION_KEYS; these are for tests only and are used only when the environment
+sets none.
 """
 
 from __future__ import annotations
@@ -9,3 +10,4 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-any-deployment")
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "ZbU9YXrxK849FgCx4vIFEnKI-R9WKtk3LCa_Je2w2EU=")

@@ -22,6 +22,7 @@ from travelportal.env import (
     env_str,
 )
 from travelportal.operations.logs import logging_config
+from travelportal.sealing.keys import check_keys, development_key
 from travelportal.tokens.scopes import API_SCOPES, SCIM_SCOPES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,6 +34,15 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "dev-only-insecure-key-never-used-with-DEBUG-off"
+
+# Fernet keys of the secrets stored encrypted (travelportal.sealing): the first encrypts,
+# all decrypt, so a new key goes first and `manage.py reencrypt_secrets` moves every value
+# to it. With DEBUG on and none set, one is derived from SECRET_KEY (development only).
+FIELD_ENCRYPTION_KEYS = check_keys(env_list("FIELD_ENCRYPTION_KEYS", default=[]))
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set when DEBUG is off")
+    FIELD_ENCRYPTION_KEYS = [development_key(SECRET_KEY)]
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -55,6 +65,7 @@ INSTALLED_APPS = [
     "django_structlog",
     "travelportal.companies",
     "travelportal.tokens",
+    "travelportal.sealing",
     "travelportal.accounts",
     "travelportal.provisioning",
     "travelportal.companysettings",

@@ -76,3 +76,42 @@ def test_a_decision_retried_with_its_key_is_made_once(api, world):
     assert first.status_code == again.status_code == 200
     assert again.json()["status"] == "approved"
     assert trip.events.filter(kind="approved").count() == 1
+
+
+WEBHOOK = {"name": "ERP", "url": "http://127.0.0.1:9/hook", "events": ["user.provisioned"]}
+
+
+def stored_answers() -> list[tuple[str, str]]:
+    """``(response_body, response_secrets)`` of each record as the database holds them."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT response_body, response_secrets FROM api_idempotencyrecord")
+        return [(str(body), secrets) for body, secrets in cursor.fetchall()]
+
+
+@pytest.mark.parametrize("secret", [None, "chosen-by-the-integrator"])
+def test_a_replayed_webhook_creation_answers_the_same_body_with_its_secret(api, settings, secret):
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
+    body = {**WEBHOOK, **({"secret": secret} if secret else {})}
+
+    first = api.post("/api/webhooks", body, idempotency_key="w-1")
+    again = api.post("/api/webhooks", body, idempotency_key="w-1")
+
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert again.json()["secret"] == (secret or first.json()["secret"])
+
+
+@pytest.mark.parametrize("secret", [None, "chosen-by-the-integrator"])
+def test_the_remembered_webhook_answer_holds_no_plain_secret(api, settings, secret):
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
+    body = {**WEBHOOK, **({"secret": secret} if secret else {})}
+
+    plain = api.post("/api/webhooks", body, idempotency_key="w-1").json()["secret"]
+
+    [(stored_body, stored_secrets)] = stored_answers()
+    assert plain not in stored_body and plain not in stored_secrets
+    assert "secret" not in IdempotencyRecord.objects.get().response_body
+    assert stored_secrets

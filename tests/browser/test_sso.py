@@ -232,3 +232,32 @@ def test_a_deleted_person_is_told_and_not_signed_in(page, live_server, entra, ac
 
     page.wait_for_url(f"{live_server.url}/sso/saml/acme/acs/")
     assert page.get_by_text("The person's account was deleted.").is_visible()
+
+
+def test_a_response_got_in_another_browser_does_not_sign_the_victim_in(page, live_server, entra, acme_sso, traveller):
+    """Login CSRF: the attacker starts a sign-in in their own browser, keeps Entra's signed
+    Response without submitting it, and has the victim's browser POST it."""
+    from urllib.parse import urlsplit
+
+    from django.test import Client
+
+    from tests.accounts.saml.idp import authn_request_query
+
+    address = urlsplit(live_server.url)
+    attacker = Client(HTTP_HOST=address.netloc)
+    started = attacker.get("/sso/saml/acme/login/")
+    request = entra.read_authn_request(authn_request_query(started["Location"]))
+    saml_response = entra.response_for(request, traveller.username)
+
+    page.set_content(
+        f'<form method="post" action="{live_server.url}/sso/saml/acme/acs/">'
+        f'<input type="hidden" name="SAMLResponse" value="{saml_response}"><button>Post</button></form>'
+    )
+    page.get_by_role("button", name="Post").click()
+
+    page.wait_for_url(f"{live_server.url}/sso/saml/acme/acs/")
+    assert page.get_by_text("started in another browser").is_visible()
+    event = SsoSignInEvent.objects.get()
+    assert (event.outcome, event.reason, event.user_id) == ("refused", "other_browser", None)
+    page.goto(f"{live_server.url}/company/")
+    assert "/accounts/login/" in page.url

@@ -449,6 +449,7 @@ def stack():
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:{s.pg_port}/{DB_NAME}",
             "REDIS_URL": f"redis://127.0.0.1:{s.redis_port}/0",
             "SECRET_KEY": "fault-suite-only-secret-key-not-for-any-deployment",
+            "FIELD_ENCRYPTION_KEYS": "vHkdjbmr2hdq32fITgWVeV-_DUUL1zCKSKYCgMZd_Mo=",
             "DEBUG": "0",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "APPROVALS_COALESCE_MS": "1000",

@@ -11,6 +11,9 @@ from django.core.exceptions import ImproperlyConfigured
 from travelportal import env
 
 BASE_DIR = Path(__file__).resolve().parents[2]
+# Fernet keys for these start-ups only.
+KEY_A = "ZbU9YXrxK849FgCx4vIFEnKI-R9WKtk3LCa_Je2w2EU="
+KEY_B = "vHkdjbmr2hdq32fITgWVeV-_DUUL1zCKSKYCgMZd_Mo="
 
 # Prints what the settings resolved to, after Django has set itself up.
 PROBE = """
@@ -100,6 +103,44 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "PROBE" not in result.stdout
 
 
+def test_production_refuses_to_start_without_field_encryption_keys():
+    result = start(SECRET_KEY="x" * 50)
+
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS must be set when DEBUG is off" in result.stderr
+    assert "PROBE" not in result.stdout
+
+
+def test_production_refuses_a_field_encryption_key_that_is_not_a_fernet_key():
+    result = start(SECRET_KEY="x" * 50, FIELD_ENCRYPTION_KEYS=f"{KEY_A},not-a-key")
+
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert "FIELD_ENCRYPTION_KEYS must be comma-separated Fernet keys" in last
+    assert "key 2 is not one" in last
+    assert "not-a-key" not in result.stderr
+
+
+def test_debug_without_field_encryption_keys_derives_a_development_key_from_the_secret_key():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "from travelportal.sealing.keys import development_key; "
+            "print(settings.FIELD_ENCRYPTION_KEYS == [development_key(settings.SECRET_KEY)])",
+        ],
+        cwd=BASE_DIR,
+        env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "travelportal.settings", "DEBUG": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+
+
 def test_debug_starts_without_any_environment_on_sqlite_with_in_process_tasks():
     settings = probe(start(DEBUG="1"))
 
@@ -115,6 +156,7 @@ def test_production_starts_with_a_secret_key_postgres_and_redis():
     settings = probe(
         start(
             SECRET_KEY="x" * 50,
+            FIELD_ENCRYPTION_KEYS=f"{KEY_A},{KEY_B}",
             DATABASE_URL="postgres://postgres@127.0.0.1:5432/whatever",
             REDIS_URL="redis://127.0.0.1:6379/0",
         )

@@ -10,6 +10,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from travelportal.companies.models import Company, CompanyScopedQuerySet
+from travelportal.sealing.fields import EncryptedTextField
 
 
 class UserSession(models.Model):
@@ -27,6 +28,15 @@ class UserSession(models.Model):
         return f"Session of {self.user_id} since {self.created_at:%Y-%m-%d %H:%M}"
 
 
+class NameIdAttribute(models.TextChoices):
+    """Which attribute of a person a Response's NameID names: Entra's default NameID is the
+    user principal name (the SCIM userName); its ``objectidentifier`` format is the object
+    id, which Entra's SCIM sends as externalId."""
+
+    USERNAME = "username", "userName (user principal name)"
+    EXTERNAL_ID = "external_id", "externalId (Entra object ID)"
+
+
 class SsoConfiguration(models.Model):
     """One company's SAML 2.0 single sign-on: the portal as the company's service provider
     (its own key pair, generated per company and rotatable) and the company's identity
@@ -38,7 +48,8 @@ class SsoConfiguration(models.Model):
 
     company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="sso")
     # PEM. The key signs AuthnRequests; the certificate is published in the SP metadata.
-    sp_private_key = models.TextField("SP private key", editable=False)
+    # Stored encrypted (travelportal.sealing): the portal signs with it, a dump must not.
+    sp_private_key = EncryptedTextField("SP private key", editable=False)
     sp_certificate = models.TextField("SP certificate", editable=False)
     sp_certificate_expires_at = models.DateTimeField("SP certificate expires at")
     idp_entity_id = models.CharField("identity provider entity ID", max_length=1024, blank=True)
@@ -54,6 +65,13 @@ class SsoConfiguration(models.Model):
         help_text="An unknown person with a valid assertion is created from its claims.",
     )
     break_glass_admins = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    name_id_attribute = models.CharField(
+        "NameID is the person's",
+        max_length=20,
+        choices=NameIdAttribute.choices,
+        default=NameIdAttribute.USERNAME,
+        help_text="The one attribute a Response's NameID is matched against; no other claim finds anyone.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -122,6 +140,9 @@ class SamlRequest(models.Model):
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     request_id = models.CharField(max_length=100)
+    # SHA-256 (hex) of the nonce of the cookie set in the browser that started the sign-in:
+    # the Response is accepted only from that browser (no login CSRF).
+    browser_nonce_hash = models.CharField(max_length=64, blank=True, editable=False)
     next_url = models.CharField(max_length=2048, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -186,8 +207,12 @@ class SsoSignInEvent(models.Model):
         EXPIRED = "expired", "The assertion has expired."
         NOT_YET_VALID = "not_yet_valid", "The assertion is not valid yet."
         UNSOLICITED = "unsolicited", "The response does not answer a sign-in the portal started (InResponseTo)."
+        OTHER_BROWSER = (
+            "other_browser",
+            "The response answers a sign-in started in another browser (or too long ago). Start again here.",
+        )
         REPLAYED = "replayed", "This assertion was already used to sign in."
-        NO_IDENTITY = "no_identity", "The assertion names nobody (no NameID or email claim)."
+        NO_IDENTITY = "no_identity", "The assertion names nobody (no NameID)."
         UNKNOWN_PERSON = "unknown_person", "No one of the company has this userName."
         DEACTIVATED = "deactivated", "The person's account is deactivated."
         DELETED = "deleted", "The person's account was deleted."
@@ -197,7 +222,8 @@ class SsoSignInEvent(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    # Who the assertion named (NameID, or the email claim), as sent.
+    # Who the assertion named (its NameID); prefixed "unverified NameID: " when it was read
+    # from a Response whose signature was never checked (or failed).
     name_id = models.CharField("NameID", max_length=254, blank=True)
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     reason = models.CharField(max_length=30, choices=Reason.choices, blank=True)

@@ -1,5 +1,6 @@
-"""How django-axes identifies the person a failed sign-in was for, and how many
-password-reset emails an address or a client may ask for."""
+"""How django-axes identifies the person a failed sign-in was for, how many
+password-reset emails an address or a client may ask for, and how many refused SAML
+Responses a client may post."""
 
 from __future__ import annotations
 
@@ -77,12 +78,52 @@ def password_reset_allowed(*, email: str, ip_address: str | None) -> bool:
     return True
 
 
-def _count(key: str) -> int:
-    """Add one to ``key``'s count, which starts at the first request and lasts the window."""
-    cache.add(key, 0, timeout=RESET_WINDOW_SECONDS)
+def _count(key: str, *, window: int = RESET_WINDOW_SECONDS) -> int:
+    """Add one to ``key``'s count, which starts at the first request and lasts ``window``."""
+    cache.add(key, 0, timeout=window)
     try:
         return cache.incr(key)
     except ValueError:
         # The window ended between add() and incr(): this request opens the next one.
-        cache.add(key, 1, timeout=RESET_WINDOW_SECONDS)
+        cache.add(key, 1, timeout=window)
         return 1
+
+
+# --- SAML Responses posted to a reply URL ----------------------------------------------
+
+SSO_REFUSAL_WINDOW_SECONDS = 60
+# Refused Responses one client address may post to the reply URLs in a minute. Anyone can
+# POST there (the identity provider's form is cross-site, so there is no CSRF token and
+# no session), and each refusal is written to a company's sign-in activity.
+SSO_REFUSALS_PER_MINUTE = 10
+
+
+def sso_response_allowed(*, ip_address: str | None) -> bool:
+    """Whether a Response posted from ``ip_address`` is looked at: not once the address has
+    had SSO_REFUSALS_PER_MINUTE refusals within a minute of its first. A person signing in
+    is refused rarely, so only flooding (forged or unsigned Responses, anonymous and
+    cheap to send) reaches the limit; beyond it nothing is checked or recorded. When the
+    cache cannot be reached the Response is looked at, and the failure is logged."""
+    if not ip_address:
+        return True
+    try:
+        refused = cache.get(f"sso-refused:ip:{ip_address}", 0)
+    except Exception:  # any cache backend's connection error
+        logger.warning("SSO response limits not applied: the cache is unreachable.", exc_info=True)
+        return True
+    if refused >= SSO_REFUSALS_PER_MINUTE:
+        logger.warning(
+            "SSO response not checked: %s refusals from %s within a minute.", SSO_REFUSALS_PER_MINUTE, ip_address
+        )
+        return False
+    return True
+
+
+def count_sso_refusal(*, ip_address: str | None) -> None:
+    """Count one refused Response from ``ip_address`` toward ``sso_response_allowed``."""
+    if not ip_address:
+        return
+    try:
+        _count(f"sso-refused:ip:{ip_address}", window=SSO_REFUSAL_WINDOW_SECONDS)
+    except Exception:  # any cache backend's connection error
+        logger.warning("SSO refusal not counted: the cache is unreachable.", exc_info=True)

@@ -6,14 +6,20 @@ answer; the same key with a different request is a 422. The record is written in
 transaction as the operation, so a failed operation (an error answer, an exception)
 leaves no record and may be retried, and two concurrent requests with one key are
 serialised by the unique constraint: the second waits for the first and then replays it.
+
+An action names the fields of its answer that are secrets (``@idempotent(secret_fields=
+("secret",))``): they are remembered encrypted, apart from the rest of the body
+(``IdempotencyRecord.response_secrets``), and put back into the replayed answer, so a
+replay answers the same body while a dump of the table shows no secret.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
+from functools import partial, wraps
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -46,9 +52,21 @@ def purge_idempotency_records(*, older_than: timedelta = KEY_LIFETIME) -> int:
 
 def _json(data):
     # Stored as JSON: Decimal, UUID and datetime values become the strings the API sends.
-    import json
-
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def _split_secrets(body: object, secret_fields: tuple[str, ...]) -> tuple[object, str]:
+    """``body`` without ``secret_fields``, and those fields as JSON text ("" when none)."""
+    if not isinstance(body, dict) or not any(name in body for name in secret_fields):
+        return body, ""
+    secrets = {name: body[name] for name in secret_fields if name in body}
+    return {name: value for name, value in body.items() if name not in secrets}, json.dumps(secrets)
+
+
+def _replayed_body(record: IdempotencyRecord) -> object:
+    if not record.response_secrets:
+        return record.response_body
+    return {**record.response_body, **json.loads(record.response_secrets)}
 
 
 def _claim(*, company: Company, key: str, fingerprint: str) -> IdempotencyRecord | None:
@@ -66,8 +84,13 @@ def _claim(*, company: Company, key: str, fingerprint: str) -> IdempotencyRecord
     return None
 
 
-def idempotent(action: Callable[..., Response]) -> Callable[..., Response]:
-    """Decorate a POST action of an API viewset to honour ``Idempotency-Key``."""
+def idempotent(
+    action: Callable[..., Response] | None = None, *, secret_fields: tuple[str, ...] = ()
+) -> Callable[..., Response]:
+    """Decorate a POST action of an API viewset to honour ``Idempotency-Key``; the answer's
+    top-level ``secret_fields`` are remembered encrypted (``@idempotent(secret_fields=...)``)."""
+    if action is None:
+        return partial(idempotent, secret_fields=secret_fields)
 
     @wraps(action)
     def wrapper(view, request, *args, **kwargs) -> Response:
@@ -91,11 +114,13 @@ def idempotent(action: Callable[..., Response]) -> Callable[..., Response]:
                 headers = {"Idempotent-Replayed": "true"}
                 if earlier.response_location:
                     headers["Location"] = earlier.response_location
-                return Response(earlier.response_body, status=earlier.response_status, headers=headers)
+                return Response(_replayed_body(earlier), status=earlier.response_status, headers=headers)
             response = action(view, request, *args, **kwargs)
+            body, secrets = _split_secrets(_json(response.data), secret_fields)
             IdempotencyRecord.objects.filter(company=company, key=key).update(
                 response_status=response.status_code,
-                response_body=_json(response.data),
+                response_body=body,
+                response_secrets=secrets,
                 response_location=response.headers.get("Location", "")[:500],
             )
         return response

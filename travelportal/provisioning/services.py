@@ -36,15 +36,28 @@ def record_event(
 
 
 SECRET_KEYS = ("password", "authorization", "token", "secret")
+REMOVED = "[removed]"
+
+
+def names_a_secret(name: object) -> bool:
+    """Whether an attribute name or PATCH path names a secret: SCIM attribute names are
+    case-insensitive (RFC 7643 §2.1), and may come fully qualified by their schema URN
+    (``urn:ietf:params:scim:schemas:core:2.0:User:password``) or as a path into a
+    complex attribute (RFC 7644 §3.10)."""
+    return isinstance(name, str) and any(secret in name.lower() for secret in SECRET_KEYS)
 
 
 def strip_secrets(body: object) -> object:
-    """A copy of a request body without anything secret (passwords, tokens)."""
+    """A copy of a request body without anything secret (passwords, tokens), in every form
+    SCIM sends one: an attribute of a POST or PUT resource (``password``, any case), a
+    PATCH operation whose ``path`` names it (its ``value`` goes, whatever its shape), and
+    a PATCH operation without a path whose ``value`` object holds it (RFC 7644 §3.5.2)."""
     if isinstance(body, dict):
-        return {
-            key: ("[removed]" if any(s in str(key).lower() for s in SECRET_KEYS) else strip_secrets(value))
-            for key, value in body.items()
-        }
+        stripped = {key: (REMOVED if names_a_secret(key) else strip_secrets(value)) for key, value in body.items()}
+        # The members of a PATCH operation are matched as case-insensitively as its attributes.
+        if any(str(key).lower() == "path" and names_a_secret(value) for key, value in body.items()):
+            stripped.update({key: REMOVED for key in body if str(key).lower() == "value"})
+        return stripped
     if isinstance(body, list):
         return [strip_secrets(item) for item in body]
     return body

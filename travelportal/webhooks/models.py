@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 
 from travelportal.companies.models import Company
+from travelportal.sealing.fields import EncryptedTextField
 
 
 class SubscriptionQuerySet(models.QuerySet):
@@ -29,8 +30,9 @@ class Subscription(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=200)
     url = models.CharField("URL", max_length=2000)
-    # Kept as given: signing needs the secret itself. Shown once, when it is set.
-    secret = models.CharField(max_length=200)
+    # Signing needs the secret itself, so it is stored encrypted (travelportal.sealing), not
+    # hashed. Shown once, when it is set.
+    secret = EncryptedTextField(max_length=200)
     events = models.JSONField(default=list)
     enabled = models.BooleanField(default=True)
     sent_count = models.PositiveIntegerField("deliveries sent", default=0)

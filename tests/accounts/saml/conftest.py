@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from urllib.parse import urlencode
 
 import pytest
 
@@ -24,6 +25,13 @@ def _xmlsec1():
 
 
 @pytest.fixture
+def http_idp_allowed(settings):
+    """The test identity provider's Login URL is plain http (127.0.0.1): accepted through
+    the development setting, as in development; without it a Login URL must be https."""
+    settings.SSO_METADATA_ALLOW_PRIVATE_URLS = True
+
+
+@pytest.fixture
 def idp():
     provider = TestIdp(name="Acme Entra").start()
     yield provider
@@ -39,17 +47,22 @@ def other_idp():
 
 
 def configure(company, provider, *, client=None, jit=False, require=False, base_url="http://testserver"):
-    """``company``'s SSO set up with ``provider``, which trusts the portal's SP metadata."""
+    """``company``'s SSO set up with ``provider``, which trusts the portal's SP metadata.
+    The test identity provider serves plain http on 127.0.0.1: its Login URL is allowed
+    through the development setting, as in development (else https is required)."""
+    from django.test import override_settings
+
     from travelportal.accounts.saml.keys import read_certificate
     from travelportal.accounts.saml.services import configure_identity_provider, set_up_sso, update_sso_options
 
     configuration, _ = set_up_sso(company=company)
-    configure_identity_provider(
-        configuration=configuration,
-        entity_id=provider.entity_id,
-        sso_url=provider.sso_url,
-        certificates=[read_certificate(provider.certificate_pem)],
-    )
+    with override_settings(SSO_METADATA_ALLOW_PRIVATE_URLS=True):
+        configure_identity_provider(
+            configuration=configuration,
+            entity_id=provider.entity_id,
+            sso_url=provider.sso_url,
+            certificates=[read_certificate(provider.certificate_pem)],
+        )
     update_sso_options(configuration=configuration, require_sso=require, jit_provisioning=jit)
     provider.trust_sp(sp_metadata(company, base_url=base_url))
     configuration.refresh_from_db()
@@ -74,7 +87,7 @@ def acme_sso(company, idp):
 
 def start(client, slug="acme", next_url=None):
     """Start SP-initiated sign-in; returns the response (a redirect to the IdP)."""
-    url = f"/sso/saml/{slug}/login/" + (f"?next={next_url}" if next_url else "")
+    url = f"/sso/saml/{slug}/login/" + (f"?{urlencode({'next': next_url})}" if next_url else "")
     return client.get(url)
 
 

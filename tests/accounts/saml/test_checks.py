@@ -38,8 +38,15 @@ def summary(**overrides):
     return checks.ResponseSummary(**{**values, **overrides})
 
 
-def reason(value, *, request_known=True, assertion_seen=False, now=NOW):
-    return checks.refusal_reason(value, EXPECTED, now=now, request_known=request_known, assertion_seen=assertion_seen)
+def reason(value, *, request_known=True, request_of_this_browser=True, assertion_seen=False, now=NOW):
+    return checks.refusal_reason(
+        value,
+        EXPECTED,
+        now=now,
+        request_known=request_known,
+        request_of_this_browser=request_of_this_browser,
+        assertion_seen=assertion_seen,
+    )
 
 
 @pytest.mark.parametrize(
@@ -51,6 +58,8 @@ def reason(value, *, request_known=True, assertion_seen=False, now=NOW):
         ({"issuers": ()}, {}, "wrong_issuer"),
         ({}, {"assertion_seen": True}, "replayed"),
         ({}, {"request_known": False}, "unsolicited"),
+        ({}, {"request_known": False, "request_of_this_browser": False}, "unsolicited"),
+        ({}, {"request_of_this_browser": False}, "other_browser"),
         ({"in_response_to": ("id-1", "id-2")}, {}, "unsolicited"),
         ({"destination": "https://p/other/"}, {}, "wrong_recipient"),
         ({"recipients": ()}, {}, "wrong_recipient"),

@@ -19,7 +19,7 @@ def run(*args) -> str:
 
 
 @pytest.fixture
-def metadata_file(idp, tmp_path):
+def metadata_file(idp, tmp_path, http_idp_allowed):
     path = tmp_path / "federationmetadata.xml"
     path.write_text(idp.metadata_xml())
     return str(path)

@@ -165,7 +165,9 @@ def test_forms_before_set_up_say_to_set_up_first(acme_admin_client, company):
 # --- The identity provider -------------------------------------------------------------
 
 
-def test_the_identity_provider_is_read_from_an_uploaded_metadata_file(acme_admin_client, company, idp):
+def test_the_identity_provider_is_read_from_an_uploaded_metadata_file(
+    acme_admin_client, company, idp, http_idp_allowed
+):
     set_up_sso(company=company)
     upload = SimpleUploadedFile("federationmetadata.xml", idp.metadata_xml().encode(), "text/xml")
 
@@ -238,7 +240,9 @@ def test_metadata_needs_a_url_or_a_file(acme_admin_client, acme_configured):
     assert "Give either the metadata URL or the metadata file." in response.content.decode()
 
 
-def test_the_identity_provider_is_set_by_hand_with_two_certificates(acme_admin_client, company, idp, other_idp):
+def test_the_identity_provider_is_set_by_hand_with_two_certificates(
+    acme_admin_client, company, idp, other_idp, http_idp_allowed
+):
     set_up_sso(company=company)
 
     response = acme_admin_client.post(
@@ -253,13 +257,15 @@ def test_the_identity_provider_is_set_by_hand_with_two_certificates(acme_admin_c
     assert page.count('<td data-label="Expires">') == 2
 
 
-def test_saving_the_same_identity_provider_again_changes_nothing(acme_admin_client, acme_configured, idp):
+def test_saving_the_same_identity_provider_again_changes_nothing(
+    acme_admin_client, acme_configured, idp, http_idp_allowed
+):
     response = acme_admin_client.post("/company/integrations/sso/idp", manual_data(idp), follow=True)
 
     assert "Nothing changed." in response.content.decode()
 
 
-def test_a_bare_base64_certificate_is_accepted(acme_admin_client, acme_configured, idp):
+def test_a_bare_base64_certificate_is_accepted(acme_admin_client, acme_configured, idp, http_idp_allowed):
     body = "".join(idp.certificate_pem.strip().splitlines()[1:-1])
 
     response = acme_admin_client.post("/company/integrations/sso/idp", manual_data(idp, certificate=body))

@@ -15,7 +15,11 @@ from SAML 2.0 Core (§2.5, §3.2.2) and the Web Browser SSO Profile (Profiles §
 4. The assertion id has not been used before (replay), while it could still be valid.
 5. ``InResponseTo`` (of the Response and of the bearer SubjectConfirmationData) names an
    AuthnRequest the portal sent for this company and has not had answered; an
-   unsolicited (IdP-initiated) Response is refused.
+   unsolicited (IdP-initiated) Response is refused (there is no company option to allow it).
+5a. That AuthnRequest was started in this browser: the nonce of the short-lived cookie
+   the portal set when it sent the request matches the one stored with it. A Response
+   got in one browser and posted from another (login CSRF: the attacker's own signed
+   Response, posted from the victim's browser) is refused.
 6. ``Destination`` of the Response and ``Recipient`` of the bearer confirmation are the
    company's reply URL.
 7. An AudienceRestriction names the company's SP entity ID.
@@ -144,12 +148,14 @@ def refusal_reason(
     *,
     now: dt.datetime,
     request_known: bool,
+    request_of_this_browser: bool,
     assertion_seen: bool,
 ) -> str | None:
     """The first rule of the module docstring ``summary`` breaks, as a ``Reason``, or
     None. ``request_known``: whether the portal has an open AuthnRequest of this company
-    with the Response's InResponseTo; ``assertion_seen``: whether the assertion id was
-    used before."""
+    with the Response's InResponseTo; ``request_of_this_browser``: whether that request
+    was started in the browser posting the Response (rule 5a); ``assertion_seen``:
+    whether the assertion id was used before."""
     if summary.status != SUCCESS:
         return Reason.FAILED_AT_IDP
     if not summary.issuers or any(issuer != expected.issuer for issuer in summary.issuers):
@@ -160,6 +166,8 @@ def refusal_reason(
         return Reason.REPLAYED
     if not request_known or len(set(summary.in_response_to)) != 1:
         return Reason.UNSOLICITED
+    if not request_of_this_browser:
+        return Reason.OTHER_BROWSER
     if summary.destination and summary.destination != expected.acs_url:
         return Reason.WRONG_RECIPIENT
     if not summary.recipients or any(recipient != expected.acs_url for recipient in summary.recipients):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from travelportal.accounts.models import SsoConfiguration
+from travelportal.accounts.models import NameIdAttribute, SsoConfiguration
 from travelportal.accounts.saml.policy import company_for_email
 from travelportal.companies.models import Company, User
 
@@ -95,6 +95,16 @@ class SsoOptionsForm(forms.Form):
         required=False,
         help_text="Someone Entra signs in who has no account yet is created with the name and email of the claims.",
     )
+    name_id_attribute = forms.ChoiceField(
+        label="Match the NameID to",
+        choices=NameIdAttribute.choices,
+        # Left out of a POST: unchanged (update_sso_options keeps it).
+        required=False,
+        help_text=(
+            "Entra's Unique User Identifier: user.userprincipalname (the default) is the userName; "
+            "user.objectid (the objectidentifier format) is the externalId. No other claim finds anyone."
+        ),
+    )
     break_glass_admins = forms.ModelMultipleChoiceField(
         label="Break-glass admins",
         queryset=User.objects.none(),
@@ -114,6 +124,7 @@ class SsoOptionsForm(forms.Form):
             kwargs["initial"] = {
                 "require_sso": configuration.require_sso,
                 "jit_provisioning": configuration.jit_provisioning,
+                "name_id_attribute": configuration.name_id_attribute,
                 "break_glass_admins": list(configuration.break_glass_admins.values_list("pk", flat=True)),
                 "email_domains": "\n".join(d.domain for d in configuration.email_domains.all()),
             }

@@ -10,7 +10,10 @@ used assertions and people.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import logging
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
@@ -28,6 +32,7 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from travelportal.accounts.models import (
     IdpCertificate,
+    NameIdAttribute,
     SamlRequest,
     SeenAssertion,
     SsoConfiguration,
@@ -118,10 +123,17 @@ def configure_identity_provider(
     errors: dict[str, str] = {}
     if not entity_id or len(entity_id) > 1024:
         errors["idp_entity_id"] = "Enter Entra's Microsoft Entra Identifier (at most 1024 characters)."
+    # The signed AuthnRequest and the person's sign-in go there: never over plain http,
+    # except in development and tests (the local test identity provider).
+    schemes = ["https", "http"] if settings.SSO_METADATA_ALLOW_PRIVATE_URLS else ["https"]
     try:
-        URLValidator(schemes=["https", "http"])(sso_url)
+        URLValidator(schemes=schemes)(sso_url)
     except ValidationError:
-        errors["idp_sso_url"] = "Enter Entra's Login URL (https://…)."
+        errors["idp_sso_url"] = (
+            "The Login URL must start with https://."
+            if sso_url.lower().startswith("http://")
+            else "Enter Entra's Login URL (https://…)."
+        )
     if not certificates:
         errors["certificates"] = "Add the identity provider's signing certificate."
     elif len(certificates) > MAX_CERTIFICATES:
@@ -195,10 +207,12 @@ def update_sso_options(
     jit_provisioning: bool,
     break_glass_admins: Iterable[User] = (),
     email_domains: Sequence[str] = (),
+    name_id_attribute: str | None = None,
 ) -> list[str]:
     """Set Require SSO, just-in-time creation, the break-glass admins (who may still sign
-    in with a password; company admins of this company only) and the email domains the
-    sign-in page finds the company by (each belongs to one company). Returns what changed."""
+    in with a password; company admins of this company only), the email domains the
+    sign-in page finds the company by (each belongs to one company) and which attribute
+    the NameID is matched against (``NameIdAttribute``; None keeps it). Returns what changed."""
     configuration = SsoConfiguration.objects.select_for_update().select_related("company").get(pk=configuration.pk)
     admins = list(break_glass_admins)
     if any(admin.company_id != configuration.company_id or not admin.is_company_admin for admin in admins):
@@ -214,13 +228,18 @@ def update_sso_options(
         raise ValidationError({"email_domains": f"{', '.join(taken)} is already used by another company's SSO."})
     if require_sso and not configuration.has_identity_provider:
         raise ValidationError({"require_sso": "Set up the identity provider before requiring SSO."})
-    changed = [
-        name
-        for name, value in (("require_sso", require_sso), ("jit_provisioning", jit_provisioning))
-        if getattr(configuration, name) != value
-    ]
-    configuration.require_sso = require_sso
-    configuration.jit_provisioning = jit_provisioning
+    if name_id_attribute is None:
+        name_id_attribute = configuration.name_id_attribute
+    if name_id_attribute not in NameIdAttribute.values:
+        raise ValidationError({"name_id_attribute": "Choose userName or externalId."})
+    values = {
+        "require_sso": require_sso,
+        "jit_provisioning": jit_provisioning,
+        "name_id_attribute": name_id_attribute,
+    }
+    changed = [name for name, value in values.items() if getattr(configuration, name) != value]
+    for name in changed:
+        setattr(configuration, name, values[name])
     if changed:
         configuration.save(update_fields=[*changed, "updated_at"])
     if {admin.pk for admin in admins} != set(configuration.break_glass_admins.values_list("pk", flat=True)):
@@ -245,9 +264,24 @@ def update_sso_options(
 # --- Signing in ------------------------------------------------------------------------
 
 
-def start_sign_in(*, configuration: SsoConfiguration, urls: SpUrls, next_url: str = "") -> str:
-    """Remember a new signed AuthnRequest (HTTP-Redirect binding, Bindings §3.4.4.1) and
-    return the identity provider URL to send the browser to."""
+@dataclass(frozen=True)
+class SignInStart:
+    """Where to send the browser (the identity provider, with the signed request) and the
+    nonce to keep in that browser's cookie until the Response comes back."""
+
+    location: str
+    browser_nonce: str
+
+
+def browser_nonce_hash(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+def start_sign_in(*, configuration: SsoConfiguration, urls: SpUrls, next_url: str = "") -> SignInStart:
+    """Remember a new signed AuthnRequest (HTTP-Redirect binding, Bindings §3.4.4.1) bound
+    to a fresh browser nonce (only its hash is stored) and return where to send the
+    browser. The caller keeps the nonce in the browser; ``complete_sign_in`` accepts the
+    Response to this request only with it (no login CSRF)."""
     with saml_client(configuration=configuration, urls=urls) as client:
         request_id, info = client.prepare_for_authenticate(
             entityid=configuration.idp_entity_id,
@@ -257,8 +291,14 @@ def start_sign_in(*, configuration: SsoConfiguration, urls: SpUrls, next_url: st
             sigalg=SIG_RSA_SHA256,
             digest_alg=DIGEST_SHA256,
         )
-    SamlRequest.objects.create(company=configuration.company, request_id=request_id, next_url=next_url)
-    return dict(info["headers"])["Location"]
+    nonce = secrets.token_urlsafe(32)
+    SamlRequest.objects.create(
+        company=configuration.company,
+        request_id=request_id,
+        browser_nonce_hash=browser_nonce_hash(nonce),
+        next_url=next_url,
+    )
+    return SignInStart(location=dict(info["headers"])["Location"], browser_nonce=nonce)
 
 
 @dataclass(frozen=True)
@@ -270,6 +310,9 @@ class SignInResult:
     next_url: str = ""
     created: bool = False
     name_id: str = ""
+    # Whether ``name_id`` comes from an assertion whose signature pysaml2 verified; if
+    # not, it is whatever the poster wrote and is recorded as unverified.
+    name_id_verified: bool = False
     # For support staff: what the library or the people domain said, when it said more.
     detail: str = ""
 
@@ -307,23 +350,28 @@ def complete_sign_in(
     configuration: SsoConfiguration,
     urls: SpUrls,
     posted: str,
+    browser_nonce: str = "",
     ip_address: str | None = None,
     now: dt.datetime | None = None,
 ) -> SignInResult:
     """Check a posted ``SAMLResponse`` and find (or, with just-in-time creation, create)
     the person it names; every outcome is recorded as an ``SsoSignInEvent`` and logged.
 
-    The checks of ``checks`` come first, then pysaml2's signature and condition checks;
-    the open request is used up and the assertion id remembered in one transaction, so a
-    Response is accepted once. The person is matched by NameID, then the ``emailaddress``
-    claim, then ``name``, against userNames without case, among this company's people."""
+    The checks of ``checks`` come first, among them that the request the Response answers
+    was started in this browser (``browser_nonce``, from the cookie ``start_sign_in``'s
+    caller set), then pysaml2's signature and condition checks; the open request is used
+    up and the assertion id remembered in one transaction, so a Response is accepted once.
+    The person is matched by the verified NameID alone, against the attribute the company
+    chose (userName without case, or externalId exactly), among this company's people;
+    no other claim finds anyone. A NameID not verified is recorded as such."""
     now = now or timezone.now()
-    result = _check_and_match(configuration=configuration, urls=urls, posted=posted, now=now)
+    result = _check_and_match(
+        configuration=configuration, urls=urls, posted=posted, browser_nonce=browser_nonce, now=now
+    )
     company = configuration.company
+    shown = result.name_id if result.name_id_verified or not result.name_id else f"unverified NameID: {result.name_id}"
     if result.refused:
-        logger.warning(
-            "SSO sign-in refused for company %s (%s): %s", company.slug, result.name_id or "-", result.reason
-        )
+        logger.warning("SSO sign-in refused for company %s (%r): %s", company.slug, shown or "-", result.reason)
         outcome = Outcome.REFUSED
     else:
         logger.info("SSO sign-in of %s for company %s", result.user.username, company.slug)
@@ -331,7 +379,7 @@ def complete_sign_in(
     SsoSignInEvent.objects.create(
         company=company,
         user=result.user,
-        name_id=result.name_id[:254],
+        name_id=shown[:254],
         outcome=outcome,
         reason=result.reason if result.refused else "",
         detail=result.detail[:500],
@@ -341,7 +389,9 @@ def complete_sign_in(
     return result
 
 
-def _check_and_match(*, configuration: SsoConfiguration, urls: SpUrls, posted: str, now: dt.datetime) -> SignInResult:
+def _check_and_match(
+    *, configuration: SsoConfiguration, urls: SpUrls, posted: str, browser_nonce: str, now: dt.datetime
+) -> SignInResult:
     company = configuration.company
     if not configuration.has_identity_provider:
         return SignInResult(reason=Reason.NOT_CONFIGURED)
@@ -363,7 +413,19 @@ def _check_and_match(*, configuration: SsoConfiguration, urls: SpUrls, posted: s
     expected = checks.Expectations(
         issuer=configuration.idp_entity_id, audience=urls.entity_id, acs_url=urls.acs_url, skew=skew
     )
-    reason = checks.refusal_reason(summary, expected, now=now, request_known=request is not None, assertion_seen=seen)
+    of_this_browser = (
+        request is not None
+        and bool(browser_nonce and request.browser_nonce_hash)
+        and hmac.compare_digest(request.browser_nonce_hash, browser_nonce_hash(browser_nonce))
+    )
+    reason = checks.refusal_reason(
+        summary,
+        expected,
+        now=now,
+        request_known=request is not None,
+        request_of_this_browser=of_this_browser,
+        assertion_seen=seen,
+    )
     if reason:
         return SignInResult(reason=reason, name_id=summary.name_id)
     verified = _verify(configuration=configuration, urls=urls, posted=posted, in_response_to=in_response_to)
@@ -375,7 +437,7 @@ def _check_and_match(*, configuration: SsoConfiguration, urls: SpUrls, posted: s
     with transaction.atomic():
         # Used up first: a second POST of the same Response finds neither.
         if not SamlRequest.objects.filter(pk=request.pk).delete()[0]:
-            return SignInResult(reason=Reason.UNSOLICITED, name_id=name_id)
+            return SignInResult(reason=Reason.UNSOLICITED, name_id=name_id, name_id_verified=True)
         try:
             with transaction.atomic():
                 SeenAssertion.objects.create(
@@ -384,7 +446,7 @@ def _check_and_match(*, configuration: SsoConfiguration, urls: SpUrls, posted: s
                     expires_at=checks.expires_at(summary, skew=skew, at_most=now + dt.timedelta(days=1)),
                 )
         except IntegrityError:
-            return SignInResult(reason=Reason.REPLAYED, name_id=name_id)
+            return SignInResult(reason=Reason.REPLAYED, name_id=name_id, name_id_verified=True)
         return _match_person(configuration=configuration, name_id=name_id, claims=claims, next_url=request.next_url)
 
 
@@ -426,43 +488,39 @@ def _reason_of(exc: Exception) -> str:
 
 
 def _match_person(*, configuration: SsoConfiguration, name_id: str, claims: Claims, next_url: str) -> SignInResult:
+    """The person the verified NameID names, by the company's ``name_id_attribute`` only:
+    the claims are the identity provider's too, but ``emailaddress`` and ``name`` are
+    values a person may be able to change (Entra's mail, display name), so matching by
+    them would let one person sign in as another."""
     company = configuration.company
-    candidates = list(dict.fromkeys(value.lower() for value in (name_id, claims.email, claims.name) if value))
-    shown = name_id or claims.email or claims.name
-    if not candidates:
+    if not name_id:
         return SignInResult(reason=Reason.NO_IDENTITY)
-    people = list(
-        User.objects.filter(company=company)
-        .annotate(username_lower=Lower("username"))
-        .filter(username_lower__in=candidates)
-    )
-    rank = {value: position for position, value in enumerate(candidates)}
-    people.sort(key=lambda person: (person.deleted_at is not None, rank[person.username_lower]))
-    if people:
-        person = people[0]
+    by_external_id = configuration.name_id_attribute == NameIdAttribute.EXTERNAL_ID
+    people = User.objects.filter(company=company)
+    people = people.filter(external_id=name_id) if by_external_id else people.filter(username__iexact=name_id)
+    # A live account before a deleted one of the same userName or externalId.
+    person = people.order_by(F("deleted_at").asc(nulls_first=True), "pk").first()
+    found = {"name_id": name_id, "name_id_verified": True}
+    if person is not None:
         if person.deleted_at is not None:
-            return SignInResult(reason=Reason.DELETED, name_id=shown)
+            return SignInResult(reason=Reason.DELETED, **found)
         if not person.is_active:
-            return SignInResult(reason=Reason.DEACTIVATED, name_id=shown)
-        return SignInResult(user=person, next_url=next_url, name_id=shown)
+            return SignInResult(reason=Reason.DEACTIVATED, **found)
+        return SignInResult(user=person, next_url=next_url, **found)
     if not configuration.jit_provisioning:
-        return SignInResult(reason=Reason.UNKNOWN_PERSON, name_id=shown)
-    username = claims.email or claims.name or name_id
+        return SignInResult(reason=Reason.UNKNOWN_PERSON, **found)
+    # userName from the NameID, so a later SCIM create by the same UPN finds this person.
+    # With externalId matching the NameID is an object id: it becomes the externalId, and
+    # the userName is Entra's ``name`` claim (the UPN); create_person refuses one taken.
+    fields = {"given_name": claims.given_name, "family_name": claims.surname, "work_email": claims.email}
+    if by_external_id:
+        fields |= {"username": claims.name or claims.email, "external_id": name_id}
+    else:
+        fields |= {"username": name_id}
     try:
         with transaction.atomic():
-            person = create_person(
-                company=company,
-                data=PersonData(
-                    fields={
-                        "username": username,
-                        "given_name": claims.given_name,
-                        "family_name": claims.surname,
-                        "work_email": claims.email,
-                    },
-                    present=set(),
-                ),
-            )
+            person = create_person(company=company, data=PersonData(fields=fields, present=set()))
     except PersonError as exc:
         logger.warning("SSO just-in-time creation refused for company %s: %s", company.slug, exc.detail)
-        return SignInResult(reason=Reason.CANNOT_CREATE, name_id=shown, detail=exc.detail)
-    return SignInResult(user=person, next_url=next_url, created=True, name_id=shown)
+        return SignInResult(reason=Reason.CANNOT_CREATE, detail=exc.detail, **found)
+    return SignInResult(user=person, next_url=next_url, created=True, **found)

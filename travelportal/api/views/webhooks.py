@@ -143,7 +143,7 @@ class WebhookViewSet(ApiViewSet):
         return Response(WebhookSerializer(self.get_object()).data)
 
     @extend_schema(request=WebhookCreateSerializer, responses={201: WebhookWithSecretSerializer})
-    @idempotent
+    @idempotent(secret_fields=("secret",))
     def create(self, request):
         data = self.valid_data(WebhookCreateSerializer)
         try:

@@ -4,6 +4,8 @@ One POST endpoint per form."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -67,7 +69,8 @@ def _render_sso_page(
         "manual_form": manual_form,
         "options_form": options_form or (SsoOptionsForm(configuration=configuration) if configuration else None),
         "events": SsoSignInEvent.objects.for_company(company).select_related("user")[:RECENT_EVENTS],
-        "test_sign_in_url": f"{reverse('saml:login', args=[company.slug])}?next={reverse('companysettings:sso')}",
+        "test_sign_in_url": f"{reverse('saml:login', args=[company.slug])}?"
+        + urlencode({"next": reverse("companysettings:sso")}, safe="/"),
     }
     return render(request, "companysettings/sso.html", context, status=status)
 
@@ -166,6 +169,7 @@ def options_save(request: HttpRequest, company: Company) -> HttpResponse:
             jit_provisioning=data["jit_provisioning"],
             break_glass_admins=data["break_glass_admins"],
             email_domains=normalise_domains(data["email_domains"]),
+            name_id_attribute=data["name_id_attribute"] or None,
         )
     except ValidationError as error:
         add_service_errors(form, error)
