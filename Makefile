@@ -103,7 +103,7 @@ up: $(INSTALLED)
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
 	@echo
-	@echo "  Travel portal:   http://$(HOST):$(PORT)/"
+	@echo "  Travel portal:   http://$(HOST):$(PORT)/   (redirects to https unless SECURE_SSL_REDIRECT=0: put the TLS proxy in front)"
 	@echo "  Health:          http://$(HOST):$(PORT)/health/   (probes: Accept: application/json; liveness: /health/live)"
 	@echo "  Metrics:         http://$(HOST):$(PORT)/metrics   ($$(if [ -n "$$METRICS_TOKEN" ]; then echo 'Authorization: Bearer $$METRICS_TOKEN'; elif [ -n "$$METRICS_ALLOWED_IPS" ]; then echo "from $$METRICS_ALLOWED_IPS"; else echo 'off: set METRICS_TOKEN'; fi))"
 	@echo "  SCIM base URL:   http://$(HOST):$(PORT)/scim/v2/"

@@ -311,6 +311,8 @@ def main() -> None:
             "FIELD_ENCRYPTION_KEYS", "vHkdjbmr2hdq32fITgWVeV-_DUUL1zCKSKYCgMZd_Mo="
         ),
         "DEBUG": "0",
+        # Served over plain http on loopback: no redirect to https.
+        "SECURE_SSL_REDIRECT": "0",
         "ALLOWED_HOSTS": HOST,
         "PYTHONPATH": str(ROOT),
         # The benchmark measures the portal, not the per-company rate limit it would hit.

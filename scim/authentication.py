@@ -20,8 +20,9 @@ from django.http import HttpRequest, HttpResponse
 
 from scim.errors import Forbidden, PayloadTooLarge, TooManyRequests, Unauthorized, error_response
 from scim.outages import database_unavailable
+from travelportal.client_addresses import client_address
 from travelportal.companies.models import Company
-from travelportal.companies.rate_limits import limit_for, take_request
+from travelportal.companies.rate_limits import limit_for, take_anonymous_request, take_request
 from travelportal.outages import DATABASE_OUTAGE_ERRORS
 from travelportal.provisioning.services import record_scim_request
 from travelportal.tokens.services import find_bearer_credential
@@ -70,7 +71,7 @@ class ScimAuthMiddleware:
             # The token check runs before the view, outside django-scim2's error handling.
             return error_response(database_unavailable())
         if credential is None:
-            return error_response(Unauthorized("A valid bearer token is required."))
+            return self._unauthenticated(request)
         request.scim = ScimContext(company=credential.company, scopes=credential.scopes, started=started)
         throttled = self._throttled(credential.company)
         if throttled is not None:
@@ -80,6 +81,19 @@ class ScimAuthMiddleware:
         response = self._refusal(request, credential) or self.get_response(request, *args, **kwargs)
         self._record(request, response)
         return response
+
+    def _unauthenticated(self, request: HttpRequest) -> HttpResponse:
+        # Limited per client address: nobody's company to count it against.
+        decision = take_anonymous_request(client_address(request))
+        if not decision.allowed:
+            return error_response(
+                TooManyRequests(
+                    "Too many requests without a valid bearer token from this address; "
+                    f"retry after {decision.retry_after} s.",
+                    retry_after=decision.retry_after,
+                )
+            )
+        return error_response(Unauthorized("A valid bearer token is required."))
 
     def _throttled(self, company: Company) -> HttpResponse | None:
         decision = take_request(company)

@@ -21,6 +21,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.views import defaults
 
+from travelportal.content_policy import style_hashes
+
 try:
     import psycopg
 except ImportError:  # the embedded default runs on SQLite without psycopg
@@ -46,7 +48,10 @@ def is_database_outage(exc: BaseException | None) -> bool:
 
 def outage_page() -> HttpResponse:
     """The plain 503 page (templates/503.html), rendered without a request."""
-    response = HttpResponse(render_to_string("503.html"), status=503)
+    html = render_to_string("503.html")
+    response = HttpResponse(html, status=503)
+    # Its inline <style>, allowed by hash on this response only (django-csp's csp_update).
+    response._csp_update = {"style-src": style_hashes(html)}
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 

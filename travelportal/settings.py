@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 from travelportal.env import (
@@ -84,9 +85,15 @@ MIDDLEWARE = [
     # First: its process_exception hook runs after every other middleware's, turning a
     # database outage met by a view or template into a 503 page (see the module).
     "travelportal.outages.DatabaseOutageMiddleware",
+    # Before SecurityMiddleware: X-Forwarded-Proto from a peer that is not one of our
+    # TRUSTED_PROXIES is dropped, so a client can't claim HTTPS (travelportal.client_addresses).
+    "travelportal.client_addresses.ForwardedProtoMiddleware",
     # The request id, the one log line and the request metrics (no query, no file access).
     "travelportal.operations.middleware.RequestObservationMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy (the block "Content policy" below).
+    "csp.middleware.CSPMiddleware",
+    "travelportal.content_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -196,8 +203,79 @@ SECURE_HSTS_SECONDS = 0 if DEBUG else env_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# SECURE_PROXY_SSL_HEADER: only behind TRUSTED_PROXIES (the client addresses block below).
 X_FRAME_OPTIONS = "DENY"
+
+# --- Content policy and deploy checks (issue 21, travelportal.content_policy) -------------
+# Pages load scripts, styles, images and fonts from the portal only, and run no inline
+# script or style: what must be inline carries the per-request nonce (the docs' init
+# scripts, and the <style> elements Redoc writes at run time, which it nonces itself).
+# Named exceptions, each set on the one response that needs it, never here:
+#  - travelportal.outages.outage_page: the 503 page keeps its inline <style> (no static
+#    files may be needed while the database is down), allowed by its hash.
+#  - travelportal.tokens.views.AuthorizeView: the consent form's POST is answered with a
+#    redirect to the client's redirect URI, which form-action must allow (that origin only).
+#  - travelportal.accounts.saml.views.sso_start: the form's answer redirects on through
+#    /sso/saml/<slug>/login/ to the company's identity provider (its origin only).
+#  - /api/docs/redoc/ (travelportal.api.views.docs.RedocView), REDOC_CONTENT_SECURITY_POLICY
+#    below. Redoc's "API docs by Redocly" footer asks for a logo at cdn.redoc.ly: refused
+#    by img-src, and Redoc then leaves the logo out (its onError), so the docs load
+#    nothing from outside.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", NONCE],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+# Redoc's page only. Redoc's bundle writes two <style> elements (its own CSS) while it
+# loads, before Redoc.init can hand it the nonce: they are allowed by their hashes, taken
+# from the bundle of drf-spectacular-sidecar 2026.10.1 (REDOC_BUNDLE_SHA256; a test fails
+# when the bundle changes, and tests/browser/test_content_policy.py shows the new hashes).
+# Its search index runs in a Web Worker made from a blob: URL.
+REDOC_BUNDLE_SHA256 = "dcaf76612bc4a3fbcc923a8966dee2f6146a5f32e5ce1b6f02dd60cbbf89500b"
+REDOC_CONTENT_SECURITY_POLICY = {
+    "style-src": [
+        "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+        "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='",
+    ],
+    "worker-src": ["'self'", "blob:"],
+}
+# Features no page uses, refused to every page and anything it embeds.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+}
+# HTTPS only with DEBUG off. SECURE_SSL_REDIRECT=0 for a TLS proxy that redirects itself.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers and orchestrators probe liveness over plain http inside the network,
+# where a redirect to https would read as a failed probe.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+SILENCED_SYSTEM_CHECKS += [
+    # security.W021: HSTS preload lists the domain in browsers for months, past any
+    # rollback; submitting it is the operator's decision, not a default of the code.
+    "security.W021",
+    # oauth2_provider.W007: refresh-token reuse protection stays off on purpose (see
+    # REFRESH_TOKEN_REUSE_PROTECTION in OAUTH2_PROVIDER below).
+    "oauth2_provider.W007",
+]
 
 # --- Sign-in throttling (django-axes) --------------------------------------------------
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
@@ -208,6 +286,8 @@ AXES_USERNAME_FORM_FIELD = "username"
 # userNames compare case-insensitively, so attempts on "ALICE@…" and "alice@…" count together.
 AXES_USERNAME_CALLABLE = "travelportal.accounts.throttling.get_axes_username"
 AXES_LOCKOUT_CALLABLE = "travelportal.accounts.throttling.lockout_response"
+# The client behind TRUSTED_PROXIES, never an X-Forwarded-For a client wrote itself.
+AXES_CLIENT_IP_CALLABLE = "travelportal.client_addresses.client_address"
 # Axes otherwise prints a banner on stdout at start, which would corrupt the output of
 # commands that print a single value (issue_scim_token).
 AXES_VERBOSE = False
@@ -252,6 +332,9 @@ OAUTH2_PROVIDER = {
     # Off on purpose: with it, one replayed old refresh token (a retry after the grace
     # period) revokes the whole family, and Entra's job would be quarantined.
     "REFRESH_TOKEN_REUSE_PROTECTION": False,
+    # RFC 9207: the authorization response names its issuer (iss), so a client that
+    # talks to several servers can't be sent another's code (mix-up, RFC 9700 §4.4).
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
 }
 
 # --- REST API (Django REST framework, travelportal.api) ---------------------------------
@@ -397,6 +480,14 @@ SCIM_MAX_BODY_BYTES = 1024 * 1024
 SCIM_RATE_LIMIT_PER_SECOND = env_int("SCIM_RATE_LIMIT_PER_SECOND", 100)
 SCIM_RATE_LIMIT_BURST = env_int("SCIM_RATE_LIMIT_BURST", 200)
 RATE_LIMIT_KEY_PREFIX = "ratelimit"
+# The share of each company's rate and burst that only its SCIM credentials may use, and
+# the share one REST API credential's own bucket holds (travelportal.companies.rate_limits).
+# An API credential's share is capped at 1 - SCIM_RESERVED_SHARE.
+SCIM_RESERVED_SHARE = 0.5
+API_CREDENTIAL_SHARE = 0.25
+# Unauthenticated SCIM and API requests (no or a bad credential), per client address.
+ANONYMOUS_RATE_LIMIT_PER_SECOND = 1
+ANONYMOUS_RATE_LIMIT_BURST = 20
 SCIM_SERVICE_PROVIDER = {
     "USER_ADAPTER": "scim.adapters.ScimUser",
     "USER_FILTER_PARSER": "scim.filters.UserFilter",
@@ -430,6 +521,13 @@ HEALTH_OUTBOX_MAX_AGE_SECONDS = env_int("HEALTH_OUTBOX_MAX_AGE_SECONDS", 120, mi
 # set metrics are off and the path is a 404.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 METRICS_ALLOWED_IPS = env_networks("METRICS_ALLOWED_IPS")
+
+# --- Client addresses behind proxies (travelportal.client_addresses) -------------------
+# X-Forwarded-For and X-Forwarded-Proto are believed only from a direct peer in
+# TRUSTED_PROXIES (the TLS proxy's addresses or networks); with none, from nobody.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # django-structlog copies the log context (the request id) into the headers of every
 # task a request enqueues; the worker binds it again (travelportal.celery).
 DJANGO_STRUCTLOG_CELERY_ENABLED = True

@@ -1,5 +1,7 @@
-"""The REST API shares the company's request rate limit with SCIM: one bucket per
-company across its API keys, OAuth tokens and SCIM tokens; 429 problem with Retry-After."""
+"""The REST API draws from the company's request rate limit with SCIM; 429 problem with
+Retry-After. Here with no SCIM reserve and a credential's share of all the company's, the
+single shared bucket of before: the reserve and per-credential shares are tested in
+test_fair_rate_limits.py."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ pytestmark = pytest.mark.django_db
 def small_limit(settings):
     settings.SCIM_RATE_LIMIT_PER_SECOND = 1
     settings.SCIM_RATE_LIMIT_BURST = 3
+    settings.SCIM_RESERVED_SHARE = 0
+    settings.API_CREDENTIAL_SHARE = 1
 
 
 def test_a_burst_over_the_limit_is_a_429_problem_with_retry_after(api, small_limit):

@@ -11,7 +11,7 @@ import re
 import pytest
 
 # Imported for its autouse: without xmlsec1 these skip, saying so (and fail in CI).
-from tests.accounts.saml.conftest import _xmlsec1, configure  # noqa: F401
+from tests.accounts.saml.conftest import _xmlsec1, configure, http_idp_allowed  # noqa: F401
 from tests.accounts.saml.idp import TestIdp
 from travelportal.accounts.models import SsoSignInEvent
 from travelportal.accounts.saml.services import update_sso_options
@@ -41,6 +41,9 @@ def sign_in_at_entra(page, username):
     page.get_by_role("button", name="Sign in").click()
 
 
+# The SSO page's form-action allows http identity providers (this test's) only where they
+# may be set up, as the Login URL does (travelportal.accounts.saml.views.sso_start).
+@pytest.mark.usefixtures("http_idp_allowed")
 def test_a_provisioned_person_signs_in_with_entra_and_lands_where_they_were_going(
     page, live_server, entra, acme_sso, acme_admin
 ):

@@ -451,6 +451,8 @@ def stack():
             "SECRET_KEY": "fault-suite-only-secret-key-not-for-any-deployment",
             "FIELD_ENCRYPTION_KEYS": "vHkdjbmr2hdq32fITgWVeV-_DUUL1zCKSKYCgMZd_Mo=",
             "DEBUG": "0",
+            # Served over plain http on loopback: no redirect to https.
+            "SECURE_SSL_REDIRECT": "0",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "APPROVALS_COALESCE_MS": "1000",
             # The load of the outage scenarios must not meet the rate limit; the burst

@@ -195,3 +195,38 @@ def test_start_up_prints_nothing_on_stdout():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("PROBE")
+
+
+PROXY_PROBE = """
+import django
+django.setup()
+from django.conf import settings
+print("PROBE", repr(settings.SECURE_PROXY_SSL_HEADER), [str(n) for n in settings.TRUSTED_PROXIES])
+"""
+
+
+@pytest.mark.parametrize(
+    ("trusted", "expected"),
+    [
+        (None, "PROBE None []"),
+        ("", "PROBE None []"),
+        ("10.0.0.5, 10.1.0.0/16", "PROBE ('HTTP_X_FORWARDED_PROTO', 'https') ['10.0.0.5/32', '10.1.0.0/16']"),
+    ],
+)
+def test_the_forwarded_proto_header_is_believed_only_behind_trusted_proxies(trusted, expected):
+    environ = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "travelportal.settings", "DEBUG": "1"}
+    if trusted is not None:
+        environ["TRUSTED_PROXIES"] = trusted
+    result = subprocess.run(
+        [sys.executable, "-c", PROXY_PROBE], cwd=BASE_DIR, env=environ, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_a_trusted_proxy_that_is_no_address_stops_start_up():
+    result = start(DEBUG="1", TRUSTED_PROXIES="proxy.internal")
+
+    assert result.returncode != 0
+    assert "TRUSTED_PROXIES must be comma-separated IP addresses or networks" in result.stderr

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from axes.helpers import get_client_ip_address
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.db.models import Q
 
 from travelportal.accounts.saml.policy import password_sign_in_refused
 from travelportal.accounts.throttling import password_reset_allowed
+from travelportal.client_addresses import client_address
 from travelportal.companies.models import User
 
 
@@ -54,7 +54,7 @@ class ResetPasswordForm(PasswordResetForm):
     def save(self, *args, request=None, **kwargs) -> None:
         # Over a limit nothing is sent, and PasswordResetView answers with the same
         # "check your email" page as for any other address.
-        ip_address = get_client_ip_address(request) if request is not None else None
+        ip_address = client_address(request) if request is not None else None
         if password_reset_allowed(email=self.cleaned_data["email"], ip_address=ip_address):
             super().save(*args, request=request, **kwargs)
 

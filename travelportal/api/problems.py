@@ -122,7 +122,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
 
-    if not isinstance(exc, exceptions.APIException):
+    if isinstance(exc, exceptions.APIException):
+        from travelportal.api.throttling import limit_unauthenticated
+
+        exc = limit_unauthenticated(exc, request)
+    else:
         # Answered as a problem too, so a client never parses an HTML page; logged with
         # its traceback because it is a bug.
         logger.exception("Unhandled error in %s", instance)

@@ -18,6 +18,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from travelportal.client_addresses import client_address
+
 
 @dataclass(frozen=True)
 class AuditSource:
@@ -49,7 +51,7 @@ def audited(source: AuditSource) -> Iterator[AuditSource]:
 
 def admin_source(request) -> AuditSource:
     user = request.user if request.user.is_authenticated else None
-    return AuditSource(kind="admin", actor=user, remote_addr=request.META.get("REMOTE_ADDR") or None)
+    return AuditSource(kind="admin", actor=user, remote_addr=client_address(request))
 
 
 def command_source(name: str) -> AuditSource:

@@ -1,6 +1,27 @@
-"""The per-company request rate limit: one token bucket per company, shared by all its
-tokens and keys (SCIM and the REST API), so one company's runaway client can't starve
-the others.
+"""The request rate limits: one token bucket per company, a share of it reserved for the
+company's identity provider, a bucket of its own per REST API credential, and a small
+bucket per client address for requests without a valid credential.
+
+The rules:
+
+- The company's bucket (its rate and burst: support staff's override in Django admin, else
+  ``SCIM_RATE_LIMIT_PER_SECOND``/``_BURST``) bounds everything the company sends, so one
+  company's runaway client can't starve the others.
+- SCIM credentials (SCIM tokens, and OAuth access tokens used on ``/scim/v2``) draw from
+  the company's bucket alone, down to empty (``take_request``).
+- A REST API credential (an API key or an OAuth token used on ``/api``) draws one token
+  from its own bucket (``API_CREDENTIAL_SHARE`` of the company's rate and burst, at most
+  ``1 - SCIM_RESERVED_SHARE``, at least a burst of 1) *and* one from the company's, but
+  only while the company's keeps more than ``SCIM_RESERVED_SHARE`` of its burst
+  (``take_api_request``). So API credentials together can't go below the reserve, which
+  only SCIM refills into (provisioning and deprovisioning keep answering while an
+  integration floods), and one credential can't take more than its own share, leaving
+  the rest of the API allowance to the company's other integrations.
+- A request with no or a bad credential draws from its client address's bucket
+  (``ANONYMOUS_RATE_LIMIT_PER_SECOND``/``_BURST``; ``take_anonymous_request``).
+
+A request is allowed only when every bucket it draws from has a token above its floor;
+then one is taken from each, atomically.
 
 The bucket lives in Redis when ``REDIS_URL`` is set, updated by one Lua script so that
 every web process draws from the same bucket atomically, with Redis's own clock; with no
@@ -33,34 +54,54 @@ REDIS_TIMEOUT = 0.1
 REFUSALS_KEPT = timedelta(hours=25)
 _LOG_EVERY = 60.0
 
-# KEYS[1]: the bucket. ARGV: rate per second, burst. Returns {allowed (0/1), seconds to wait}.
+# KEYS: the buckets. ARGV: rate per second, burst and floor of each bucket in turn.
+# Returns {allowed (0/1), seconds to wait}.
 _BUCKET_SCRIPT = """
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(state[1]) or burst
-local at = tonumber(state[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
-local allowed = 0
+local tokens = {}
+local allowed = 1
 local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
-else
-  wait = (1 - tokens) / rate
+for i, key in ipairs(KEYS) do
+  local rate = tonumber(ARGV[i * 3 - 2])
+  local burst = tonumber(ARGV[i * 3 - 1])
+  local floor = tonumber(ARGV[i * 3])
+  local state = redis.call('HMGET', key, 'tokens', 'at')
+  local t = tonumber(state[1]) or burst
+  local at = tonumber(state[2]) or now
+  t = math.min(burst, t + math.max(0, now - at) * rate)
+  tokens[i] = t
+  if t - floor < 1 then
+    allowed = 0
+    wait = math.max(wait, (1 + floor - t) / rate)
+  end
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+for i, key in ipairs(KEYS) do
+  local rate = tonumber(ARGV[i * 3 - 2])
+  local burst = tonumber(ARGV[i * 3 - 1])
+  local t = tokens[i]
+  if allowed == 1 then
+    t = t - 1
+  end
+  redis.call('HSET', key, 'tokens', tostring(t), 'at', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil(burst / rate * 1000) + 1000)
+end
 return {allowed, tostring(wait)}
 """
 
 
 @dataclass(frozen=True)
 class Limit:
-    per_second: int
+    per_second: float
     burst: int
+
+
+@dataclass(frozen=True)
+class Bucket:
+    key: str
+    per_second: float
+    burst: float
+    floor: float = 0.0  # tokens the draw must leave in the bucket
 
 
 @dataclass(frozen=True)
@@ -77,23 +118,70 @@ def limit_for(company: Company) -> Limit:
     )
 
 
+def api_limit_for(company: Company) -> Limit:
+    """What one REST API credential of the company may send: its share of the company's."""
+    limit = limit_for(company)
+    share = _api_share()
+    return Limit(per_second=limit.per_second * share, burst=max(1, math.floor(limit.burst * share)))
+
+
 def take_request(company: Company) -> Decision:
-    """Take one request from the company's bucket; refused when it is empty."""
+    """Take one SCIM request from the company's bucket; refused when it is empty."""
     limit = limit_for(company)
     if limit.per_second <= 0:
         return Decision(allowed=True)
+    return _take([_company_bucket(company, limit)], refused_company=company)
+
+
+def take_api_request(company: Company, *, credential: str) -> Decision:
+    """Take one REST API request of ``credential`` (a stable id of the key or token) from
+    its own bucket and from the company's above the SCIM reserve."""
+    limit = limit_for(company)
+    if limit.per_second <= 0:
+        return Decision(allowed=True)
+    own = api_limit_for(company)
+    reserve = limit.burst * _reserved_share()
+    buckets = [
+        Bucket(f"{settings.RATE_LIMIT_KEY_PREFIX}:{company.pk}:{credential}", own.per_second, own.burst),
+        _company_bucket(company, limit, floor=reserve),
+    ]
+    return _take(buckets, refused_company=company)
+
+
+def take_anonymous_request(address: str | None) -> Decision:
+    """Take one request without a valid credential from the client address's bucket."""
+    rate, burst = settings.ANONYMOUS_RATE_LIMIT_PER_SECOND, settings.ANONYMOUS_RATE_LIMIT_BURST
+    if rate <= 0:
+        return Decision(allowed=True)
+    return _take([Bucket(f"{settings.RATE_LIMIT_KEY_PREFIX}-anonymous:{address or '-'}", rate, burst)])
+
+
+def _company_bucket(company: Company, limit: Limit, *, floor: float = 0.0) -> Bucket:
+    return Bucket(f"{settings.RATE_LIMIT_KEY_PREFIX}:{company.pk}", limit.per_second, limit.burst, floor)
+
+
+def _reserved_share() -> float:
+    return min(1.0, max(0.0, float(settings.SCIM_RESERVED_SHARE)))
+
+
+def _api_share() -> float:
+    return min(1.0 - _reserved_share(), max(0.0, float(settings.API_CREDENTIAL_SHARE)))
+
+
+def _take(buckets: list[Bucket], *, refused_company: Company | None = None) -> Decision:
     client = _redis()
     if client is None:
-        allowed, wait = _memory.take(company.pk, limit)
+        allowed, wait = _memory.take(buckets)
     else:
         try:
-            allowed, wait = _take_from_redis(client, company.pk, limit)
+            allowed, wait = _take_from_redis(client, buckets)
         except Exception as exc:
             _log_outage(exc)
             return Decision(allowed=True)
     if allowed:
         return Decision(allowed=True)
-    _count_refusal(client, company.pk)
+    if refused_company is not None:
+        _count_refusal(client, refused_company.pk)
     return Decision(allowed=False, retry_after=max(1, math.ceil(wait)))
 
 
@@ -110,9 +198,9 @@ def refusals_in_last_day(company: Company) -> int:
         return 0
 
 
-def _take_from_redis(client, company_id: int, limit: Limit) -> tuple[bool, float]:
-    key = f"{settings.RATE_LIMIT_KEY_PREFIX}:{company_id}"
-    allowed, wait = client.eval(_BUCKET_SCRIPT, 1, key, limit.per_second, limit.burst)
+def _take_from_redis(client, buckets: list[Bucket]) -> tuple[bool, float]:
+    args = [value for b in buckets for value in (b.per_second, b.burst, b.floor)]
+    allowed, wait = client.eval(_BUCKET_SCRIPT, len(buckets), *(b.key for b in buckets), *args)
     return bool(int(allowed)), float(wait)
 
 
@@ -166,19 +254,25 @@ class _MemoryBuckets:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.buckets: dict[int, tuple[float, float]] = {}
+        self.buckets: dict[str, tuple[float, float]] = {}
         self.refusals: dict[str, int] = {}
 
-    def take(self, company_id: int, limit: Limit) -> tuple[bool, float]:
+    def take(self, buckets: list[Bucket]) -> tuple[bool, float]:
         now = time.monotonic()
         with self.lock:
-            tokens, at = self.buckets.get(company_id, (float(limit.burst), now))
-            tokens = min(float(limit.burst), tokens + max(0.0, now - at) * limit.per_second)
-            if tokens >= 1:
-                self.buckets[company_id] = (tokens - 1, now)
-                return True, 0.0
-            self.buckets[company_id] = (tokens, now)
-            return False, (1 - tokens) / limit.per_second
+            levels = []
+            for bucket in buckets:
+                tokens, at = self.buckets.get(bucket.key, (float(bucket.burst), now))
+                levels.append(min(float(bucket.burst), tokens + max(0.0, now - at) * bucket.per_second))
+            waits = [
+                (1 + b.floor - tokens) / b.per_second
+                for b, tokens in zip(buckets, levels, strict=True)
+                if tokens - b.floor < 1
+            ]
+            taken = 0 if waits else 1
+            for bucket, tokens in zip(buckets, levels, strict=True):
+                self.buckets[bucket.key] = (tokens - taken, now)
+            return not waits, max(waits, default=0.0)
 
     def refuse(self, key: str) -> None:
         with self.lock:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from health_check.base import HealthCheck
 from health_check.views import HealthCheckView
 
+from travelportal.client_addresses import client_address
 from travelportal.operations import metrics
 from travelportal.operations.health import portal_checks
 
@@ -81,9 +82,10 @@ def _has_token(request: HttpRequest, token: str) -> bool:
 
 
 def _from_allowed_address(request: HttpRequest, networks: Sequence[IPv4Network | IPv6Network]) -> bool:
-    # The direct peer only: X-Forwarded-For is whatever the client wrote.
+    # The client behind TRUSTED_PROXIES only: X-Forwarded-For from anyone else is whatever
+    # the client wrote.
     try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+        address = ipaddress.ip_address(client_address(request) or "")
     except ValueError:
         return False
     return any(address in network for network in networks)

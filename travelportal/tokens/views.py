@@ -19,6 +19,8 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.views import AuthorizationView, RevokeTokenView, TokenView
 
+from travelportal.content_policy import allow_form_action, origin
+
 NUL_DESCRIPTION = "A request parameter contains a NUL character."
 
 
@@ -93,7 +95,13 @@ class AuthorizeView(RefuseNulMixin, AuthorizationView):
             # before; connecting a company must always be a visible, deliberate step.
             request.GET = request.GET.copy()
             del request.GET["approval_prompt"]
-        return super().get(request, *args, **kwargs)
+        response = super().get(request, *args, **kwargs)
+        redirect_uri = (getattr(response, "context_data", None) or {}).get("redirect_uri")
+        if redirect_uri:
+            # The consent form is answered with a redirect to the client (RFC 6749 §4.1.2),
+            # oauthlib has checked it is one of the application's registered redirect URIs.
+            allow_form_action(response, origin(redirect_uri))
+        return response
 
     def form_invalid(self, form):
         # The consent form's hidden fields carry the request; missing ones mean a tampered

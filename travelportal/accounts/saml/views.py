@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
@@ -23,6 +22,8 @@ from travelportal.accounts.saml.config import public_base_url, saml_client, sp_u
 from travelportal.accounts.saml.forms import SsoStartForm
 from travelportal.accounts.saml.services import complete_sign_in, start_sign_in
 from travelportal.accounts.throttling import count_sso_refusal, sso_response_allowed
+from travelportal.client_addresses import client_address
+from travelportal.content_policy import allow_form_action
 
 # The backend whose get_user() ends the session once the person is deactivated or
 # deleted (by SCIM or anyone), as for password sessions.
@@ -105,7 +106,7 @@ def acs(request: HttpRequest, slug: str) -> HttpResponse:
     configuration = _configuration(slug)
     if configuration is None:
         return _refused(request, SsoSignInEvent.Reason.NOT_CONFIGURED, status=404)
-    ip_address = get_client_ip_address(request)
+    ip_address = client_address(request)
     if not sso_response_allowed(ip_address=ip_address):
         return _too_many(request)
     result = complete_sign_in(
@@ -134,4 +135,10 @@ def sso_start(request: HttpRequest) -> HttpResponse:
         target = reverse("saml:login", args=[form.company_found.slug])
         # Encoded: a next of its own (``/trips/?page=1&all=1``) stays whole.
         return redirect(f"{target}?{urlencode({'next': next_url}, safe='/')}" if next_url else target)
-    return render(request, "accounts/sso_start.html", {"form": form, "next": next_url}, status=400 if bound else 200)
+    context = {"form": form, "next": next_url}
+    response = render(request, "accounts/sso_start.html", context, status=400 if bound else 200)
+    # The form's answer redirects on to whichever company's identity provider the email
+    # names, unknown when the page is drawn: form-action allows https (and http only where
+    # identity providers may be http, development and tests).
+    schemes = ["https:", "http:"] if settings.SSO_METADATA_ALLOW_PRIVATE_URLS else ["https:"]
+    return allow_form_action(response, *schemes)
