@@ -265,9 +265,10 @@ PERMISSIONS_POLICY = {
 }
 # HTTPS only with DEBUG off. SECURE_SSL_REDIRECT=0 for a TLS proxy that redirects itself.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-# Load balancers and orchestrators probe liveness over plain http inside the network,
-# where a redirect to https would read as a failed probe.
-SECURE_REDIRECT_EXEMPT = [r"^health/"]
+# Load balancers and orchestrators probe liveness, and Prometheus scrapes /metrics, over
+# plain http inside the network, where a redirect to https would read as a failure
+# (/metrics keeps its own token or address check).
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 SILENCED_SYSTEM_CHECKS += [
     # security.W021: HSTS preload lists the domain in browsers for months, past any
     # rollback; submitting it is the operator's decision, not a default of the code.

@@ -74,3 +74,12 @@ def test_health_probes_over_http_are_not_redirected(client, db, https_only, path
     response = client.get(path)
 
     assert response.status_code != 301
+
+
+def test_a_metrics_scrape_over_http_is_not_redirected_and_still_needs_its_token(client, db, https_only, settings):
+    settings.METRICS_TOKEN = "metrics-test-token-0123456789"
+    settings.METRICS_ALLOWED_IPS = []
+
+    assert client.get("/metrics").status_code not in (301, 200)
+    scraped = client.get("/metrics", HTTP_AUTHORIZATION="Bearer metrics-test-token-0123456789")
+    assert scraped.status_code == 200
