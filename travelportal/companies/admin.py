@@ -21,6 +21,7 @@ from travelportal.companies.catalogue import (
     archive_catalogue_entries,
     create_catalogue_entry,
     duplicate_name_error,
+    name_taken,
     update_catalogue_entry,
 )
 from travelportal.companies.groups import delete_group, group_policy_errors, set_group_policy
@@ -86,12 +87,10 @@ class CatalogueEntryAdminForm(forms.ModelForm):
         cleaned = super().clean()
         company = cleaned.get("company") or (self.instance.company if self.instance.company_id else None)
         name = cleaned.get("name")
-        if company is not None and name:
-            clash = self._meta.model.objects.for_company(company).filter(name=name)
-            if not self.instance._state.adding:
-                clash = clash.exclude(pk=self.instance.pk)
-            if clash.exists():
-                self.add_error("name", duplicate_name_error(self._meta.model).message_dict["name"])
+        excluding = None if self.instance._state.adding else self.instance.pk
+        named = company is not None and name
+        if named and name_taken(model=self._meta.model, company=company, name=name, excluding=excluding):
+            self.add_error("name", duplicate_name_error(self._meta.model).message_dict["name"])
         return cleaned
 
 

@@ -213,6 +213,18 @@ def duplicate_name_error(model: type[CatalogueEntry]) -> ValidationError:
     return ValidationError({"name": f"There is already a {model._meta.verbose_name} with this name."})
 
 
+def name_taken(
+    *, model: type[CatalogueEntry], company: Company, name: str, excluding: object = None, ignore_case: bool = False
+) -> bool:
+    """Whether another entry of ``model`` of ``company`` has this name (``excluding`` the
+    entry being edited, by pk), so forms can show the clash next to the name before the
+    unique constraint refuses it. ``ignore_case`` also counts "sales" against "Sales"."""
+    clash = model.objects.for_company(company).filter(**{"name__iexact" if ignore_case else "name": name})
+    if excluding is not None:
+        clash = clash.exclude(pk=excluding)
+    return clash.exists()
+
+
 def _save_entry(entry: CatalogueEntry, *, fields: list[str] | None = None) -> None:
     try:
         # A savepoint: the constraint catches two writers saving one name at once, which

@@ -10,6 +10,7 @@ from django.forms.models import fields_for_model
 from django.utils import timezone
 
 from approvals.models import ApprovalProcess
+from travelportal.companies.catalogue import name_taken
 from travelportal.companies.models import Company, CostCentre, Group, InvoiceProfile, TravelPolicy, User
 from travelportal.companies.people import IDP_OWNED_FIELDS, LOCALLY_EDITABLE_FIELDS, editable_fields_for
 from travelportal.provisioning.models import ProvisioningLogEntry
@@ -157,10 +158,9 @@ class CatalogueEntryForm(forms.ModelForm):
         name = self.cleaned_data["name"].strip()
         if not name:
             raise forms.ValidationError("This field is required.")
-        clash = self._meta.model.objects.for_company(self.company).filter(name__iexact=name)
-        if self.instance.pk is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
+        if name_taken(
+            model=self._meta.model, company=self.company, name=name, excluding=self.instance.pk, ignore_case=True
+        ):
             noun = self._meta.model._meta.verbose_name
             raise forms.ValidationError(f"There is already a {noun} named “{name}”.")
         return name
